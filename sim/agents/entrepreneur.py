@@ -1,0 +1,116 @@
+"""Entrepreneurs: raise questions, join pilots, weigh value against effort, lose patience."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+
+from sim.pilot import ALIVE, EFFORT, SCHOOL, draw_complexity
+
+if TYPE_CHECKING:
+    from sim.model import LearningCommunityModel
+    from sim.pilot import Pilot
+
+SECTORS = ("dairy", "veterinary", "contracting", "landscaping", "arable", "temp_agency")
+#: Responsiveness below which a firm counts a month as 'the school does not move'.
+UNRESPONSIVE = 0.3
+#: Share of the gap to the target commitment closed per month (commitment is sticky).
+COMMITMENT_ADJUSTMENT = 0.1
+
+
+class Entrepreneur(Agent):
+    """A firm in the region (vets, a contractor, gardeners, a temp agency in the seed document)."""
+
+    def __init__(self, model: LearningCommunityModel):
+        super().__init__(model)
+        p = model.params
+        rng = model.rng
+        self.key = ("firm", self.unique_id)
+        self.sector = SECTORS[int(rng.integers(len(SECTORS)))]
+        self.knowledge = float(rng.uniform(0.5, 0.9))  # firms bring state-of-the-art practice
+        self.knowledge_gained = 0.0
+        self.engagement = min(1.0, max(0.0, float(rng.normal(p.entrepreneur_engagement, 0.1))))
+        self.commitment: dict[Pilot, float] = {}
+        self.unresponsive_months: dict[Pilot, int] = {}
+        self.hiring_value: dict[Pilot, float] = {}
+        self.pilots: list[Pilot] = []
+        model.network.add_person(self.key)
+
+    # ------------------------------------------------------------------ 3. questions
+    def raise_question(self) -> None:
+        """Bring a knowledge question to the cooperative with chance ``question_rate_per_year / 12``.
+
+        Its complexity is drawn from the simple/complicated/complex mix (seed ch. 4).
+        """
+        p = self.model.params
+        if self.model.rng.random() < p.question_rate_per_year / 12.0:
+            complexity = draw_complexity(self.model.rng, p.simple_question_share, p.complex_question_share)
+            self.model.cooperative.receive_question(self, complexity)
+
+    # ------------------------------------------------------------------ pilots
+    def join(self, pilot: Pilot) -> None:
+        self.pilots.append(pilot)
+        self.commitment[pilot] = self.engagement
+        self.unresponsive_months[pilot] = 0
+        self.hiring_value[pilot] = 0.0
+
+    def rejoin(self, pilot: Pilot) -> None:
+        """Contact sought again (revival): patience restored, commitment as it was left."""
+        self.unresponsive_months[pilot] = 0
+
+    def learn(self, amount: float) -> None:
+        """Firms learn in pilots too (LLO for professionals): knowledge closes 1% x amount of its gap."""
+        gain = 0.01 * amount * (1.0 - self.knowledge)
+        self.knowledge += gain
+        self.knowledge_gained += gain
+        self.model.bank_gain("entrepreneurs", self.key, gain)
+
+    def meet_future_staff(self, pilot: Pilot, learners_met: float) -> None:
+        """Meeting learners serves the firm's hiring demand (seed: 'toekomstige medewerkers')."""
+        demand = self.model.params.hiring_demand_per_year
+        self.hiring_value[pilot] = 0.0 if demand <= 0 else min(1.0, learners_met / (4.0 * demand)) * min(1.0, demand)
+
+    # ------------------------------------------------------------------ 6. commitment
+    def update_commitment(self) -> None:
+        """Weigh value received against effort, for every live pilot (process 6).
+
+        target = 0.2 + 0.3 x agenda strength  (a shared agenda anchors interest)
+               + 0.6 x quality x (0.5 + 0.5 x provider responsiveness)   (value of the runs so far;
+                 0.5 before the first run)
+               + 0.2 x hiring value - effort(complexity);
+        commitment moves 10% of the way to the target each month.  A month in which the school
+        provider's responsiveness is below 0.3 counts against patience; when the unresponsive months
+        exceed ``entrepreneur_patience_months`` the firm halves its commitment ('we can also work with
+        another school', Cowcept) and starts counting again.
+        """
+        p = self.model.params
+        school = self.model.school
+        school_response = school.responsiveness()
+        anchor = 0.2 + 0.3 * p.agenda_strength
+        for pilot in self.pilots:
+            if pilot.phase not in ALIVE:
+                continue
+            response = school_response if pilot.provider == SCHOOL else 1.0
+            value = pilot.quality if pilot.runs > 0 or pilot.in_run else 0.5
+            target = (
+                anchor
+                + 0.6 * value * (0.5 + 0.5 * response)
+                + 0.2 * self.hiring_value[pilot]
+                - EFFORT[pilot.complexity]
+            )
+            target = min(1.0, max(0.0, target))
+            current = self.commitment[pilot]
+            current += COMMITMENT_ADJUSTMENT * (target - current)
+            if response < UNRESPONSIVE:
+                self.unresponsive_months[pilot] += 1
+                if self.unresponsive_months[pilot] > p.entrepreneur_patience_months:
+                    current *= 0.5
+                    self.unresponsive_months[pilot] = 0
+            else:
+                self.unresponsive_months[pilot] = 0
+            self.commitment[pilot] = current
+
+    def contribution_eur(self, pilot: Pilot) -> float:
+        """What this firm will pay towards a run: willingness x its commitment to the pilot."""
+        return self.model.params.entrepreneur_willingness_to_pay_eur * self.commitment[pilot]

@@ -1,0 +1,256 @@
+"""The school: director, interim periods, embedding, internal communication, budget and coaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+
+if TYPE_CHECKING:
+    from sim.model import LearningCommunityModel
+    from sim.pilot import Pilot
+
+#: Weights of director, middle management and teachers in the school's commitment (director leads).
+COMMITMENT_WEIGHTS = (0.4, 0.3, 0.3)
+#: Coaches a pilot run gets from the school.
+COACHES_PER_RUN = 2
+
+
+@dataclass(slots=True)
+class Teacher:
+    """A teacher who can coach pilots: expertise (0-1), months at the school, current pilot."""
+
+    key: tuple[str, int]
+    expertise: float
+    tenure_months: int = 0
+    pilot: object | None = None
+    expertise_gained: float = 0.0
+
+
+class School(Agent):
+    """The vocational school (Terra in the seed document)."""
+
+    def __init__(self, model: LearningCommunityModel):
+        super().__init__(model)
+        p = model.params
+        self.key = ("school", 0)
+        self.director_commitment = self._draw_director_commitment()
+        self.director_tenure_months = 0
+        self.interim_months_left = 0
+        self.director_changes = 0
+        self.interim_months_total = 0
+        # Commitment below the director; it starts where the director is, as far as embedded.
+        self.middle_management_commitment = p.initial_embedding * self.director_commitment
+        self.teacher_commitment = p.initial_embedding * self.director_commitment
+        self.embedding_policy = p.initial_embedding
+        self.embedding_middle_management = p.initial_embedding
+        self.embedding_curriculum = p.initial_embedding
+        self.budget_left_eur = p.school_innovation_budget_eur
+        self.teachers: list[Teacher] = []
+        self._teacher_serial = 0
+        for _ in range(p.teacher_count):
+            self._hire_teacher()
+
+    # ------------------------------------------------------------------ derived state
+    @property
+    def in_interim(self) -> bool:
+        return self.interim_months_left > 0
+
+    @property
+    def embedding(self) -> float:
+        """Mean embedding in policy, middle management and curriculum (0-1)."""
+        return (self.embedding_policy + self.embedding_middle_management + self.embedding_curriculum) / 3.0
+
+    def commitment(self) -> float:
+        """Effective commitment to the regional strategy (0-1).
+
+        Policy embedding E anchors the strategy independent of people: E + (1 - E) x the weighted
+        commitment of director (0 during an interim), middle management and teachers.  Seed,
+        versnellers: 'veranker dit in visie en beleid'.
+        """
+        w_d, w_m, w_t = COMMITMENT_WEIGHTS
+        director = 0.0 if self.in_interim else self.director_commitment
+        people = w_d * director + w_m * self.middle_management_commitment + w_t * self.teacher_commitment
+        return self.embedding_policy + (1.0 - self.embedding_policy) * people
+
+    def responsiveness(self) -> float:
+        """How promptly the school answers partners (0-1); zero in an interim (decision vacuum).
+
+        (0.5 x commitment + 0.5 x internal communication) x (1 - 0.5 x external stress).
+        """
+        if self.in_interim:
+            return 0.0
+        p = self.model.params
+        return (0.5 * self.commitment() + 0.5 * p.internal_communication) * (1.0 - 0.5 * p.external_stress)
+
+    def continuation_will(self) -> float:
+        """Chance that the school decides to continue a pilot it ran: commitment x (1 - 0.5 x stress)."""
+        return self.commitment() * (1.0 - 0.5 * self.model.params.external_stress)
+
+    def gives_room(self) -> bool:
+        """Whether the school lets its teachers start a new pilot this time (chance = responsiveness)."""
+        return self.model.rng.random() < self.responsiveness()
+
+    def joins_adult_run(self) -> bool:
+        """Whether initial education joins an adult pilot run (chance = responsiveness x curriculum embedding).
+
+        Seed, Samen in het groen / Smart Farming: 'koppel een initieel keuzedeel ... aan de BBL-opleiding'.
+        """
+        return self.model.rng.random() < self.responsiveness() * self.embedding_curriculum
+
+    # ------------------------------------------------------------------ 1. turnover
+    def change_management(self) -> None:
+        """Director turnover with a monthly hazard; an interim with a decision vacuum (process 1).
+
+        A permanent director leaves with probability ``management_turnover_rate / 12`` each month, so
+        the yearly rate is the expected number of departures per year in office.  An interim follows
+        whose length is geometric with mean ``interim_length_months`` (0 = immediate successor).
+        Seed: '(te) veel wijzigingen in het management'; Cowcept 'kortstondige interim-directievoerders'.
+        """
+        p = self.model.params
+        rng = self.model.rng
+        if self.in_interim:
+            self.interim_months_total += 1
+            self.interim_months_left -= 1
+            if self.interim_months_left == 0:
+                self.appoint_director()
+            return
+        self.director_tenure_months += 1
+        if rng.random() < min(1.0, p.management_turnover_rate / 12.0):
+            self.director_changes += 1
+            self.model.mark_shock()
+            interim = self.draw_interim_length()
+            if interim == 0:
+                self.appoint_director()
+            else:
+                self.interim_months_left = interim
+
+    def draw_interim_length(self) -> int:
+        """Geometric on {0, 1, ...} with mean ``interim_length_months``."""
+        mean = self.model.params.interim_length_months
+        if mean <= 0:
+            return 0
+        return int(self.model.rng.geometric(1.0 / (mean + 1.0))) - 1
+
+    def appoint_director(self) -> None:
+        """A new director's commitment is drawn afresh and blended with the old one by policy embedding.
+
+        c_new = E_policy x c_old + (1 - E_policy) x draw.  Institutional memory: a strategy anchored
+        in policy survives the person (March 1991; seed 'zorg als management voor consistentie').
+        """
+        fresh = self._draw_director_commitment()
+        e = self.embedding_policy
+        self.director_commitment = e * self.director_commitment + (1.0 - e) * fresh
+        self.director_tenure_months = 0
+
+    def _draw_director_commitment(self) -> float:
+        p = self.model.params
+        value = self.model.rng.normal(p.director_commitment_mean, p.director_commitment_spread)
+        return min(1.0, max(0.0, float(value)))
+
+    def replace_teachers(self) -> None:
+        """Teacher turnover (process 1): each leaves with monthly chance rate/12, taking ties and
+        expertise along; a newcomer at the mean expertise and without ties takes the place."""
+        p = self.model.params
+        rng = self.model.rng
+        hazard = min(1.0, p.teacher_turnover_rate / 12.0)
+        leavers = [t for t, u in zip(self.teachers, rng.random(len(self.teachers))) if u < hazard]
+        for teacher in leavers:
+            self.teachers.remove(teacher)
+            self.model.network.remove_person(teacher.key)
+            if teacher.pilot is not None:
+                teacher.pilot.team.remove(teacher.key)
+            self._hire_teacher()
+        for teacher in self.teachers:
+            teacher.tenure_months += 1
+
+    def _hire_teacher(self) -> None:
+        p = self.model.params
+        expertise = min(1.0, max(0.0, float(self.model.rng.normal(p.teacher_expertise_mean, 0.1))))
+        self._teacher_serial += 1
+        teacher = Teacher(key=("teacher", self._teacher_serial), expertise=expertise)
+        self.teachers.append(teacher)
+        self.model.network.add_person(teacher.key)
+
+    # ------------------------------------------------------------------ 2. strategy transfer
+    def transfer_strategy(self) -> None:
+        """Commitment spreads director -> middle management -> teachers (process 2).
+
+        Each month both gaps close by ``strategy_transfer_speed x internal_communication``; nothing
+        moves during an interim.  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
+        op managementniveau. Ook de docenten ... maar gedeeltelijk op de hoogte'.
+        """
+        if self.in_interim:
+            return
+        p = self.model.params
+        rate = p.strategy_transfer_speed * p.internal_communication
+        self.middle_management_commitment += rate * (self.director_commitment - self.middle_management_commitment)
+        self.teacher_commitment += rate * (self.middle_management_commitment - self.teacher_commitment)
+
+    # ------------------------------------------------------------------ coaches
+    def assign_coaches(self, pilot: Pilot) -> list[tuple[str, int]]:
+        """Up to two free teachers, those best tied to the pilot's firms first (then by expertise)."""
+        free = [t for t in self.teachers if t.pilot is None]
+        if not free:
+            return []
+        network = self.model.network
+        partner_keys = [firm.key for firm in pilot.partners]
+        free.sort(key=lambda t: (network.mean_strength_between([t.key], partner_keys), t.expertise), reverse=True)
+        chosen = free[:COACHES_PER_RUN]
+        for teacher in chosen:
+            teacher.pilot = pilot
+        return [t.key for t in chosen]
+
+    def release_coaches(self, pilot: Pilot, team: list) -> None:
+        for teacher in self.teachers:
+            if teacher.pilot is pilot:
+                teacher.pilot = None
+
+    def team_expertise(self, team: list) -> float:
+        """Mean expertise of the team; an outside trainer counts at the teachers' mean."""
+        values = [t.expertise for t in self.teachers if t.key in team]
+        trainers = sum(1 for key in team if key[0] == "trainer")
+        values += [self.model.params.teacher_expertise_mean] * trainers
+        return sum(values) / len(values) if values else 0.0
+
+    def coach_learns(self, team: list, quality: float, firm_knowledge: float) -> None:
+        """Coaches keep up by working with firms: expertise moves 2% x q a month towards theirs."""
+        for teacher in self.teachers:
+            if teacher.key in team and firm_knowledge > teacher.expertise:
+                gain = 0.02 * quality * (firm_knowledge - teacher.expertise)
+                teacher.expertise += gain
+                teacher.expertise_gained += gain
+                self.model.bank_gain("teachers", teacher.key, gain)
+
+    # ------------------------------------------------------------------ money
+    def offer_eur(self) -> float:
+        """What the school will put into one run: willingness x the innovation budget left."""
+        return self.model.params.school_cofunding_willingness * self.budget_left_eur
+
+    def start_budget_year(self) -> None:
+        self.budget_left_eur = self.model.params.school_innovation_budget_eur
+
+    # ------------------------------------------------------------------ 10. embedding
+    def embed_run(self, quality: float) -> None:
+        """A run with the school raises embedding (process 10).
+
+        Each level closes ``embedding_gain_per_run x quality x commitment-at-that-level`` of its gap:
+        curriculum by teachers, middle management by middle managers, policy by the director (not
+        during an interim).  Teachers who coached a good run grow more committed.
+        """
+        gain = self.model.params.embedding_gain_per_run * quality
+        self.embedding_curriculum += gain * self.teacher_commitment * (1.0 - self.embedding_curriculum)
+        self.embedding_middle_management += (
+            gain * self.middle_management_commitment * (1.0 - self.embedding_middle_management)
+        )
+        if not self.in_interim:
+            self.embedding_policy += gain * self.director_commitment * (1.0 - self.embedding_policy)
+        self.teacher_commitment += 0.5 * gain * (1.0 - self.teacher_commitment)
+
+    def erode_embedding(self) -> None:
+        """Neglect: without a pilot of its own the school loses ``embedding_erosion_per_year`` a year."""
+        keep = 1.0 - self.model.params.embedding_erosion_per_year / 12.0
+        self.embedding_policy *= keep
+        self.embedding_middle_management *= keep
+        self.embedding_curriculum *= keep

@@ -1,0 +1,438 @@
+"""The single source of truth for every model parameter.
+
+Each parameter is a field of the frozen :class:`Params` model and carries
+
+* a **unit** and a **default**;
+* hard **validity bounds** (``ge``/``le``): values outside them are refused;
+* a **plausible range**: the range a sensitivity analysis explores by default;
+* a one-line **description** and a **source note** pointing into the seed document
+  (``../shared/seed``, Dutch, 2018; quoted by its Dutch key words so it can be searched) or
+  naming the modelling convention or assumption behind the value;
+* a **group** and whether it is one of the **success factors** of model-spec section 7.
+
+Scenario files override any subset of these fields; unknown fields and wrong types are refused
+(``extra="forbid"``, ``strict=True``).  Nothing in this module reads files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SEED = "seed document (Terra / Gebiedscooperatie Westerkwartier, 2018)"
+
+
+def param(
+    default: float | int,
+    *,
+    unit: str,
+    plausible: tuple[float, float],
+    description: str,
+    source: str,
+    group: str,
+    ge: float | None = None,
+    le: float | None = None,
+    factor: bool = False,
+) -> Any:
+    """Declare one parameter: a pydantic ``Field`` with its metadata in ``json_schema_extra``."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        description=description,
+        json_schema_extra={
+            "unit": unit,
+            "plausible": list(plausible),
+            "source": source,
+            "group": group,
+            "success_factor": factor,
+        },
+    )
+
+
+class Params(BaseModel):
+    """All parameters of one model run.  Frozen; unknown fields and wrong types are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, validate_default=True)
+
+    # ----------------------------------------------------------------------------- simulation
+    horizon_months: int = param(
+        120, unit="months", plausible=(60, 180), ge=12, le=600, group="simulation",
+        description="Simulated time; month 0 is a September (start of a school year).",
+        source="model-spec section 2: default horizon 10 years, monthly steps",
+    )
+    initial_pilots: int = param(
+        3, unit="pilots", plausible=(1, 6), ge=0, le=50, group="simulation",
+        description="Pilots proposed at the start and funded by the running programme.",
+        source=f"{SEED}: three pilots (Cowcept, Smart Farming, Samen in het groen) under RIF 2014",
+    )
+
+    # ----------------------------------------------------------------------------- management
+    management_turnover_rate: float = param(
+        0.35, unit="director changes/year", plausible=(0.05, 1.5), ge=0.0, le=12.0,
+        group="management", factor=True,
+        description="Hazard of a director change while a permanent director is in office.",
+        source=f"{SEED}, ch. 3 'binnen een kort tijdsbestek (te) veel wijzigingen in het management'",
+    )
+    interim_length_months: float = param(
+        6.0, unit="months", plausible=(0.0, 18.0), ge=0.0, le=60.0,
+        group="management", factor=True,
+        description="Mean length of the interim period (decision vacuum) after a director leaves.",
+        source=f"{SEED}, Cowcept: 'kortstondige interim-directievoerders'; Smart Farming: 'vacuum in beleid'",
+    )
+    director_commitment_mean: float = param(
+        0.6, unit="0-1", plausible=(0.3, 0.9), ge=0.0, le=1.0, group="management",
+        description="Mean commitment to the regional strategy of a newly appointed director.",
+        source=f"{SEED}, Cowcept: 'de toenmalige Terra-directeur zag de meerwaarde duidelijk'",
+    )
+    director_commitment_spread: float = param(
+        0.25, unit="0-1 (sd)", plausible=(0.05, 0.4), ge=0.0, le=1.0, group="management",
+        description="Standard deviation of a new director's commitment (clipped to 0-1).",
+        source="assumption: directors differ widely in their view of regional work",
+    )
+    internal_communication: float = param(
+        0.35, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="management", factor=True,
+        description="Quality of communication inside the school; scales strategy transfer.",
+        source=f"{SEED}, Smart Farming: 'de interne en externe communicatie verliepen stroef'",
+    )
+    strategy_transfer_speed: float = param(
+        0.25, unit="1/month", plausible=(0.05, 0.5), ge=0.0, le=1.0, group="management",
+        description="Share of the gap to the director's commitment closed per month at perfect communication.",
+        source="assumption: with good communication a strategy reaches teachers within about a school year",
+    )
+    initial_embedding: float = param(
+        0.15, unit="0-1", plausible=(0.0, 0.8), ge=0.0, le=1.0, group="management", factor=True,
+        description="Initial embedding of the regional approach in policy, middle management and curriculum.",
+        source=f"{SEED}, ch. 3 'nog niet voldoende ingebed in de organisatie'",
+    )
+    embedding_gain_per_run: float = param(
+        0.12, unit="share of gap per run", plausible=(0.02, 0.3), ge=0.0, le=1.0, group="management",
+        description="Share of the gap to full embedding closed by one good, committed school-run pilot run.",
+        source="assumption, after March (1991): exploitation of repeated routines builds organisational memory",
+    )
+    embedding_erosion_per_year: float = param(
+        0.15, unit="share/year", plausible=(0.0, 0.4), ge=0.0, le=1.0, group="management",
+        description="Yearly loss of embedding while the school runs no pilot of its own (neglect).",
+        source="assumption, after March (1991): unused routines are forgotten",
+    )
+    external_stress: float = param(
+        0.3, unit="0-1", plausible=(0.0, 0.8), ge=0.0, le=1.0, group="management", factor=True,
+        description="Pressure from inspection, sector bodies and parents that saps energy for complex processes.",
+        source=f"{SEED}, ch. 3 'brancheorganisaties als LTO, ouders of inspectie externe stress'",
+    )
+
+    # ----------------------------------------------------------------------------- teachers
+    teacher_count: int = param(
+        10, unit="teachers", plausible=(4, 30), ge=1, le=500, group="teachers",
+        description="Teachers available as coaches for regional learning.",
+        source=f"{SEED}, ch. 3 'er zijn coaches aanwezig voor Regioleren'; Cowcept ran with two teachers",
+    )
+    teacher_turnover_rate: float = param(
+        0.1, unit="departures/teacher/year", plausible=(0.02, 0.3), ge=0.0, le=12.0,
+        group="teachers", factor=True,
+        description="Yearly hazard that a teacher leaves, taking ties and tacit knowledge along.",
+        source=f"{SEED}, versnellers 'probeer te veel personele wisselingen te voorkomen'",
+    )
+    teacher_expertise_mean: float = param(
+        0.4, unit="0-1", plausible=(0.2, 0.7), ge=0.0, le=1.0, group="teachers",
+        description="Mean expertise of a teacher in the pilots' themes (new teachers start here).",
+        source=f"{SEED}, Smart Farming: 'een school alleen kan zulke ontwikkelingen niet bijhouden'",
+    )
+    coaching_capacity: float = param(
+        9.0, unit="students/coach", plausible=(4.0, 18.0), ge=1.0, le=100.0,
+        group="teachers", factor=True,
+        description="Students one coach can guide well in a pilot run.",
+        source=f"{SEED}: Smart Farming 18 students with one teacher; Cowcept two teachers",
+    )
+
+    # ----------------------------------------------------------------------------- funding
+    cost_per_run_eur: float = param(
+        10_000.0, unit="EUR/run", plausible=(3_000.0, 30_000.0), ge=0.0, le=1e7, group="funding",
+        description="External cost of one pilot run (external experts, materials).",
+        source=f"{SEED}, Cowcept: 'circa 10.000 euro out of pocket' for the external expert",
+    )
+    subsidy_duration_months: float = param(
+        12.0, unit="months", plausible=(6.0, 48.0), ge=0.0, le=240.0, group="funding", factor=True,
+        description="How long an awarded subsidy pays.",
+        source=f"{SEED}, Cowcept: RIF paid the first run only, 'voor de tweede doorloop ... door Terra'",
+    )
+    subsidy_share: float = param(
+        1.0, unit="share of run cost", plausible=(0.25, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
+        description="Share of a run's cost the subsidy pays while it lasts.",
+        source=f"{SEED}, Cowcept: 'een bijdrage aan externe middelen voor de eerste doorloop gereserveerd'",
+    )
+    call_interval_months: int = param(
+        12, unit="months", plausible=(6, 24), ge=1, le=120, group="funding",
+        description="Time between subsidy calls of the funding programmes.",
+        source="assumption: yearly rounds, as for RIF MBO (first round 2014) and SNN calls",
+    )
+    application_success_rate: float = param(
+        0.5, unit="probability", plausible=(0.2, 0.9), ge=0.0, le=1.0, group="funding",
+        description="Chance that an application for a regular (simple or complicated) pilot is granted.",
+        source="assumption: about half of regional MBO applications are granted",
+    )
+    network_proposal_fit: float = param(
+        0.3, unit="0-1", plausible=(0.1, 1.0), ge=0.0, le=1.0, group="funding",
+        description="Relative success of proposals for complex, network-building pilots.",
+        source=f"{SEED}, Cowcept: community proposals at SNN 'allemaal afgewezen'",
+    )
+    municipal_participation_budget_eur: float = param(
+        0.0, unit="EUR/year", plausible=(0.0, 100_000.0), ge=0.0, le=1e8, group="funding", factor=True,
+        description="Municipal participation-job budget available to adult (LLO) pilot runs.",
+        source=f"{SEED}, Samen in het groen: 'de gemeente investeert haar budget voor participatiebanen'",
+    )
+    school_innovation_budget_eur: float = param(
+        15_000.0, unit="EUR/year", plausible=(0.0, 50_000.0), ge=0.0, le=1e8, group="funding",
+        description="The school's yearly budget that could pay for pilot runs.",
+        source=f"{SEED}, Cowcept: 'in principe heeft een school voldoende middelen', re-labelling needed",
+    )
+    school_cofunding_willingness: float = param(
+        0.4, unit="0-1", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
+        description="Share of its innovation budget the school is willing to put into a run's cost.",
+        source=f"{SEED}, Cowcept: 'Terra heeft dit eenmalig voor haar rekening genomen'",
+    )
+    clarity_of_financial_agreements: float = param(
+        0.3, unit="0-1", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
+        description="How clearly partners agreed who pays what; unclear agreements halve private contributions.",
+        source=f"{SEED}, Smart Farming: 'duidelijke financiele afspraken: wie betaalt wat'",
+    )
+
+    # ----------------------------------------------------------------------------- cooperative
+    agenda_strength: float = param(
+        0.5, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
+        description="Strength of the shared regional agenda: turns questions into pilots and anchors interest.",
+        source=f"{SEED}, versnellers 'start met een centrale agenda ... houd het gesprek levendig'",
+    )
+    meeting_interval_months: float = param(
+        3.0, unit="months", plausible=(1.0, 12.0), ge=0.5, le=60.0, group="cooperative", factor=True,
+        description="Time between community meetings convened by the cooperative.",
+        source=f"{SEED}: Kenniswerkplaats working group 'iedere drie weken'; 'vast centraal punt'",
+    )
+    monitoring_level: float = param(
+        0.2, unit="probability/month", plausible=(0.0, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
+        description="Monthly chance that the cooperative's monitoring notices a troubled pilot.",
+        source=f"{SEED}, versnellers 'monitoring is geen overbodig aanhangsel'",
+    )
+    intervention_readiness: float = param(
+        0.2, unit="probability", plausible=(0.0, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
+        description="Chance that the cooperative intervenes once it has noticed trouble.",
+        source=f"{SEED}, Smart Farming: 'een faciliterende partij die vroegtijdig ingrijpt'",
+    )
+    cooperative_budget_eur: float = param(
+        10_000.0, unit="EUR/year", plausible=(0.0, 40_000.0), ge=0.0, le=1e8, group="cooperative",
+        description="The cooperative's own yearly money for facilitation and interventions.",
+        source=f"{SEED}: the cooperative 'heeft veel in de voorbereiding geinvesteerd'; members co-fund",
+    )
+    intervention_cost_eur: float = param(
+        1_500.0, unit="EUR/intervention", plausible=(500.0, 5_000.0), ge=0.0, le=1e6, group="cooperative",
+        description="Cost of one mediation (clarifying money, restoring commitment).",
+        source="assumption: a few days of a facilitator's time",
+    )
+    max_active_pilots: int = param(
+        5, unit="pilots", plausible=(2, 10), ge=1, le=100, group="cooperative",
+        description="Pilots the cooperative can facilitate at once.",
+        source="assumption: a small cooperative office",
+    )
+
+    # ----------------------------------------------------------------------------- network
+    initial_physical_proximity: float = param(
+        0.5, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="network", factor=True,
+        description="Physical proximity of new ties (shared location, seeing each other often).",
+        source=f"{SEED}, versnellers 'fysieke nabijheid'",
+    )
+    initial_cognitive_proximity: float = param(
+        0.4, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="network", factor=True,
+        description="Cognitive proximity of new ties (accessible, shared knowledge).",
+        source=f"{SEED}, versnellers 'mentale en cognitieve nabijheid'; Boschma (2005)",
+    )
+    initial_organisational_proximity: float = param(
+        0.3, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="network", factor=True,
+        description="Organisational proximity of new ties (understanding each other's culture).",
+        source=f"{SEED}, versnellers 'organisatorische nabijheid'; Boschma (2005)",
+    )
+    initial_social_proximity: float = param(
+        0.4, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="network", factor=True,
+        description="Social proximity of new ties (personal relations, shared networks).",
+        source=f"{SEED}, versnellers 'sociale nabijheid'; Boschma (2005)",
+    )
+    meeting_tie_gain: float = param(
+        0.1, unit="share of gap/meeting", plausible=(0.02, 0.3), ge=0.0, le=1.0, group="network",
+        description="Share of the distance to full proximity closed at one meeting.",
+        source="SKIN (Gilbert, Pyka & Ahrweiler 2001): partnering strengthens ties with use",
+    )
+    tie_decay_per_month: float = param(
+        0.02, unit="share/month", plausible=(0.0, 0.1), ge=0.0, le=1.0, group="network",
+        description="Monthly loss of social and cognitive proximity of a tie.",
+        source="Carley (1992): unused relations weaken; SKIN partner decay",
+    )
+
+    # ----------------------------------------------------------------------------- entrepreneurs
+    entrepreneur_count: int = param(
+        12, unit="firms", plausible=(3, 30), ge=0, le=1000, group="entrepreneurs", factor=True,
+        description="Entrepreneurs in the region's network who can raise questions and join pilots.",
+        source=f"{SEED}: vets, a contractor, three gardeners, a temp agency; 'meer betrokken ondernemers'",
+    )
+    entrepreneur_engagement: float = param(
+        0.6, unit="0-1", plausible=(0.2, 0.9), ge=0.0, le=1.0, group="entrepreneurs", factor=True,
+        description="Mean initial commitment of an entrepreneur to a pilot it joins.",
+        source=f"{SEED}: partners 'enthousiast over de testloop'",
+    )
+    entrepreneur_patience_months: float = param(
+        6.0, unit="months", plausible=(2.0, 18.0), ge=0.0, le=120.0, group="entrepreneurs",
+        description="Months of an unresponsive school an entrepreneur tolerates before disengaging.",
+        source=f"{SEED}, Cowcept: 'dat hij ook met een ander AOC kon gaan samenwerken'",
+    )
+    question_rate_per_year: float = param(
+        0.3, unit="questions/firm/year", plausible=(0.05, 1.0), ge=0.0, le=12.0, group="entrepreneurs",
+        description="Rate at which an entrepreneur brings a knowledge question to the cooperative.",
+        source=f"{SEED}: the cooperative 'verzamelt vragen' (kennisvragen) from its members",
+    )
+    complex_question_share: float = param(
+        0.3, unit="share", plausible=(0.0, 0.7), ge=0.0, le=1.0, group="entrepreneurs", factor=True,
+        description="Share of questions that are complex (network-building, year-long, poorly fundable).",
+        source=f"{SEED}, ch. 4 'eenvoudig, gecompliceerd, complex' questions",
+    )
+    simple_question_share: float = param(
+        0.4, unit="share", plausible=(0.0, 0.7), ge=0.0, le=1.0, group="entrepreneurs",
+        description="Share of questions that are simple (one-semester pilots); the rest are complicated.",
+        source=f"{SEED}, ch. 4 'eenvoudig, gecompliceerd, complex' questions",
+    )
+    entrepreneur_willingness_to_pay_eur: float = param(
+        2_000.0, unit="EUR/firm/run", plausible=(0.0, 8_000.0), ge=0.0, le=1e7, group="entrepreneurs",
+        description="What a committed firm will pay towards one run when agreements are clear.",
+        source=f"{SEED}, Smart Farming: 'de ondernemer de expertise en de locatie'",
+    )
+    hiring_demand_per_year: float = param(
+        0.5, unit="hires/firm/year", plausible=(0.0, 3.0), ge=0.0, le=100.0, group="entrepreneurs",
+        description="Graduates a firm wants to hire per year; meeting future staff raises its commitment.",
+        source=f"{SEED}: firms 'maken kennis met hun toekomstige medewerkers'",
+    )
+
+    # ----------------------------------------------------------------------------- students
+    bol_intake_per_year: int = param(
+        30, unit="students/year", plausible=(10, 60), ge=0, le=10_000, group="students",
+        description="Full-time (BOL) intake of the programmes the pilots serve, at month 0.",
+        source="assumption: one green MBO location's relevant programmes",
+    )
+    bbl_intake_per_year: int = param(
+        10, unit="students/year", plausible=(0, 30), ge=0, le=10_000, group="students",
+        description="Work-based (BBL) intake of those programmes at month 0.",
+        source="assumption; BBL is the smaller track",
+    )
+    adult_learners_per_run: int = param(
+        8, unit="learners/run", plausible=(4, 20), ge=0, le=1000, group="students",
+        description="Adult (LLO) learners in one adult pilot run.",
+        source=f"{SEED}, Samen in het groen: a mixed group of adults 27-61 years",
+    )
+    demographic_trend: float = param(
+        -0.02, unit="share/year", plausible=(-0.06, 0.02), ge=-0.5, le=0.5, group="students", factor=True,
+        description="Yearly relative change of intake from demography (negative: krimp).",
+        source=f"{SEED}, ch. 3 'het initiele mbo-onderwijs zit in een krimpstand'",
+    )
+    student_autonomy: float = param(
+        0.6, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="students", factor=True,
+        description="How freely students pick assignments instead of regional-agenda items.",
+        source=f"{SEED}, Regioleren: studenten 'vrij hun opdrachten kunnen kiezen'",
+    )
+    elective_draw_share: float = param(
+        0.1, unit="share of intake", plausible=(0.0, 0.3), ge=0.0, le=1.0, group="students",
+        description="Share of intake who would choose the school for a distinctive elective.",
+        source=f"{SEED}, Cowcept: 'studenten zich speciaal vanwege dit keuzedeel bij Terra hadden ingeschreven'",
+    )
+    revival_student_threshold: int = param(
+        3, unit="students", plausible=(1, 10), ge=1, le=1000, group="students",
+        description="Students enrolled for a faded elective that make the school seek contact again.",
+        source=f"{SEED}, Cowcept: 'wordt er nu opnieuw contact gezocht met de dierenartsen'",
+    )
+    adult_pilot_share: float = param(
+        0.3, unit="share", plausible=(0.0, 0.7), ge=0.0, le=1.0, group="students",
+        description="Share of new pilots aimed at adult (LLO) learners rather than initial students.",
+        source=f"{SEED}: Samen in het groen and Smart Farming's follow-up trained adults",
+    )
+
+    # ----------------------------------------------------------------------------- region
+    outside_provider_presence: float = param(
+        0.4, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region", factor=True,
+        description="Chance an adult-education provider is ready to run or take over a pilot.",
+        source=f"{SEED}, Smart Farming: Terra Next, the contractor and a temp agency continued",
+    )
+    rival_school_presence: float = param(
+        0.3, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region", factor=True,
+        description="Chance a rival school is ready to take over a pilot the school drops.",
+        source=f"{SEED}, Smart Farming: 'als Terra de bal niet intrapt, neemt Nordwin hem over'",
+    )
+
+    # ----------------------------------------------------------------------------- continuation
+    structural_runs_required: int = param(
+        3, unit="runs", plausible=(2, 5), ge=1, le=50, group="continuation",
+        description="School-run runs needed before a pilot can become structural.",
+        source="assumption: a programme is regular once it has run for a full cohort cycle",
+    )
+    structural_embedding_threshold: float = param(
+        0.5, unit="0-1", plausible=(0.3, 0.8), ge=0.0, le=1.0, group="continuation",
+        description="Curriculum embedding at which a repeatedly run pilot becomes structural.",
+        source=f"{SEED}, ch. 3 'nieuwe kennis niet altijd ingebed in het curriculum'",
+    )
+
+    @model_validator(mode="after")
+    def _question_shares_sum_to_at_most_one(self) -> Params:
+        total = self.simple_question_share + self.complex_question_share
+        if total > 1.0 + 1e-12:
+            raise ValueError(
+                f"simple_question_share + complex_question_share = {total:g}; allowed: at most 1 "
+                "(the rest are complicated questions)"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ParamInfo:
+    """One row of the parameter table."""
+
+    name: str
+    group: str
+    unit: str
+    default: float | int
+    low: float
+    high: float
+    valid_min: float | None
+    valid_max: float | None
+    kind: str
+    success_factor: bool
+    description: str
+    source: str
+
+
+def parameter_table() -> list[ParamInfo]:
+    """Every parameter with its metadata, in declaration order."""
+    rows = []
+    for name, field in Params.model_fields.items():
+        extra = field.json_schema_extra or {}
+        bounds = {type(m).__name__: m for m in field.metadata}
+        ge = bounds.get("Ge")
+        le = bounds.get("Le")
+        low, high = extra["plausible"]
+        rows.append(
+            ParamInfo(
+                name=name,
+                group=extra["group"],
+                unit=extra["unit"],
+                default=field.default,
+                low=low,
+                high=high,
+                valid_min=ge.ge if ge is not None else None,
+                valid_max=le.le if le is not None else None,
+                kind=field.annotation.__name__,
+                success_factor=extra["success_factor"],
+                description=field.description or "",
+                source=extra["source"],
+            )
+        )
+    return rows
+
+
+def success_factors() -> list[str]:
+    """Names of the parameters flagged as success factors (model-spec section 7)."""
+    return [row.name for row in parameter_table() if row.success_factor]

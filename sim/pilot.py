@@ -1,0 +1,404 @@
+"""The pilot: a joint learning trajectory of school, entrepreneurs, government and cooperative.
+
+A pilot is a Mesa agent with a lifecycle (model-spec section 2)::
+
+    proposed -> running -> evaluating -> continued -> running -> ... -> structural
+                                      \\-> taken over (adult-education provider or rival school)
+                                      \\-> faded -> revived -> running ...
+
+No fate is scripted: each transition is decided from the partners' states by the rules in the
+methods below (``start_run``, ``run_month``, ``decide_continuation``, ``consider_revival``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+if TYPE_CHECKING:
+    from sim.agents.entrepreneur import Entrepreneur
+    from sim.agents.student import Student
+    from sim.model import LearningCommunityModel
+
+
+class Phase(str, Enum):
+    PROPOSED = "proposed"
+    RUNNING = "running"
+    EVALUATING = "evaluating"
+    CONTINUED = "continued"
+    STRUCTURAL = "structural"
+    TAKEN_OVER = "taken_over"
+    FADED = "faded"
+    REVIVED = "revived"
+
+
+#: Phases in which the pilot still has a future with its current provider.
+ALIVE = frozenset({Phase.PROPOSED, Phase.RUNNING, Phase.EVALUATING, Phase.CONTINUED, Phase.REVIVED})
+#: Phases waiting for a start month to begin the next run.
+WAITING_TO_START = frozenset({Phase.PROPOSED, Phase.CONTINUED, Phase.REVIVED})
+
+COMPLEXITIES = ("simple", "complicated", "complex")
+#: Competence a question of each complexity demands (0-1); seed ch. 4 'eenvoudig, gecompliceerd, complex'.
+COMPLEXITY_DEMAND = {"simple": 0.3, "complicated": 0.55, "complex": 0.8}
+#: Run length in months: a simple question fits one semester (Smart Farming: six sessions in spring),
+#: others a school-year elective (Cowcept: a 240-hour keuzedeel over one year).
+RUN_MONTHS = {"simple": 5, "complicated": 10, "complex": 10}
+#: Time burden of taking part for a firm (0-1 of the commitment scale).
+EFFORT = {"simple": 0.1, "complicated": 0.15, "complex": 0.2}
+
+SCHOOL, ADULT_PROVIDER, RIVAL_SCHOOL = "school", "adult_provider", "rival_school"
+
+#: Fewest learners with which a run can start.
+MIN_LEARNERS = 4
+#: A pilot that cannot start within this many months of being ready fades.
+MAX_WAIT_MONTHS = 12
+#: Learning per run month at quality 1, for each LLO angle (0-1 scale).
+LEARNING_PER_MONTH = 0.02
+#: Pilot knowledge created per run month at quality 1 (arbitrary units).
+KNOWLEDGE_PER_MONTH = 0.05
+
+
+class Pilot(Agent):
+    """One pilot and its state (phase, partners, money, quality, knowledge)."""
+
+    def __init__(
+        self,
+        model: LearningCommunityModel,
+        *,
+        partners: list[Entrepreneur],
+        complexity: str,
+        target_group: str,
+        provider: str,
+        clarity: float,
+    ):
+        super().__init__(model)
+        self.index = len(model.pilots)
+        self.partners = partners
+        self.complexity = complexity
+        self.target_group = target_group  # "initial" (BOL/BBL elective) or "adult" (LLO learners)
+        self.provider = provider
+        self.clarity = clarity
+        self.phase = Phase.PROPOSED
+        self.proposed_month = model.month
+        self.ready_since = model.month
+        self.first_run_month = -1
+        self.fade_month = -1
+        self.runs = 0
+        self.revivals = 0
+        self.in_run = False
+        self.run_months_left = 0
+        self.run_length = RUN_MONTHS[complexity]
+        self.months_waiting_for_decision = 0
+        self.last_setback = ""
+        self.initial_education_involved = False
+        self.school_in_this_run = False
+        # money
+        self.subsidy_months_left = 0
+        self.subsidy_end_month = -1
+        self.ever_subsidised = False
+        # quality and learning of the current run
+        self.quality = 0.0
+        self._quality_sum = 0.0
+        self._run_month = 0
+        self.team: list[object] = []  # teacher keys (school) or a trainer key (adult provider)
+        self.learners: list[Student] = []
+        self.reputation = 0.0
+        # knowledge (P7): held by external experts vs. embedded in the school's curriculum
+        self.knowledge_with_experts = 0.0
+        self.knowledge_in_curriculum = 0.0
+        # shocks survived (resilience)
+        self.shocked = False
+        for firm in partners:
+            firm.join(self)
+
+    # ------------------------------------------------------------------ state queries
+    @property
+    def alive(self) -> bool:
+        return self.phase in ALIVE or self.phase is Phase.STRUCTURAL
+
+    @property
+    def started(self) -> bool:
+        return self.first_run_month >= 0
+
+    @property
+    def with_school(self) -> bool:
+        """Alive and run by the school (the share 'continued by the school' counts these)."""
+        return self.provider == SCHOOL and self.alive and self.started
+
+    def engagement(self) -> float:
+        """Mean commitment of the partner firms to this pilot (0-1)."""
+        if not self.partners:
+            return 0.0
+        return sum(firm.commitment[self] for firm in self.partners) / len(self.partners)
+
+    # ------------------------------------------------------------------ 4. matching and start
+    def try_start_run(self) -> None:
+        """At a start month, find a team, learners and money, and start a run (process 4).
+
+        Rule: a school-led pilot's *first* run needs the school to give its teachers room (chance =
+        school responsiveness; none during an interim - Cowcept: 'de docenten kregen van de
+        toenmalige interim-directie niet voldoende ruimte').  Every run needs a coach, at least
+        ``MIN_LEARNERS`` learners and a funding plan covering its cost.  A pilot ready but unable to
+        start for ``MAX_WAIT_MONTHS`` fades (reason recorded).
+        """
+        model = self.model
+        school = model.school
+        structural = self.phase is Phase.STRUCTURAL
+        if self.provider == SCHOOL and self.phase is Phase.PROPOSED and not school.gives_room():
+            self._wait_or_fade("no room from the school")
+            return
+        plan = model.funding_plan(self)  # structural pilots: an empty plan (regular budget)
+        if plan is None:
+            self._wait_or_fade("no money for the run")
+            return
+        self.school_in_this_run = self.provider == SCHOOL or structural or (
+            self.target_group == "adult" and school.joins_adult_run()
+        )
+        team = school.assign_coaches(self) if self.school_in_this_run else []
+        if self.provider != SCHOOL:
+            team = [("trainer", self.index), *team]
+            model.network.add_person(team[0])
+        self.team = team
+        learners = model.recruit_learners(self)
+        if not team or len(learners) < MIN_LEARNERS:
+            school.release_coaches(self, team)
+            model.release_learners(learners)
+            self.team = []
+            if not structural:
+                self._wait_or_fade("no coaches or learners")
+            return
+        model.commit_funding(self, plan)
+        self.learners = learners
+        if self.school_in_this_run and self.target_group == "adult":
+            self.initial_education_involved = True
+        elif self.provider == SCHOOL and self.target_group == "initial":
+            self.initial_education_involved = True
+        model.network.work_together(team, [firm.key for firm in self.partners], 0.0)
+        if self.first_run_month < 0:
+            self.first_run_month = model.month
+        if not structural:
+            self.phase = Phase.RUNNING
+        self.in_run = True
+        self.run_months_left = self.run_length
+        self._quality_sum = 0.0
+        self._run_month = 0
+        model.record_participation(self)
+
+    def _wait_or_fade(self, reason: str) -> None:
+        if self.model.month - self.ready_since >= MAX_WAIT_MONTHS:
+            self.fade(reason)
+
+    # ------------------------------------------------------------------ 5. running
+    def run_month(self) -> None:
+        """One month of a running pilot: learning, quality and knowledge (process 5).
+
+        Monthly quality q = coaching adequacy x (0.4 + 0.6 x tie strength team-partners) x fit, where
+        coaching adequacy = min(1, coaches x coaching capacity / learners) and fit = 1 - 0.6 x
+        max(0, demand - competence) compares the question's complexity with the mean expertise of
+        coaches and firms (Carley 1992: learning needs cognitive overlap; seed: 'hoe meer je weet,
+        des te beter de vragen die je stelt').  Learners gain 0.02 x q a month on each LLO angle;
+        coaches and firms learn too; new pilot knowledge is held by the experts except the share the
+        curriculum embedding absorbs (seed: 'als de expert weg was, verdween ook de kennis').
+        """
+        if not self.in_run:
+            return
+        model = self.model
+        partner_keys = [firm.key for firm in self.partners]
+        coaches = len(self.team)
+        adequacy = min(1.0, coaches * model.params.coaching_capacity / max(len(self.learners), 1))
+        ties = model.network.mean_strength_between(self.team, partner_keys)
+        expertise = model.school.team_expertise(self.team)
+        firm_knowledge = sum(f.knowledge for f in self.partners) / max(len(self.partners), 1)
+        competence = 0.5 * expertise + 0.5 * firm_knowledge
+        fit = 1.0 - 0.6 * max(0.0, COMPLEXITY_DEMAND[self.complexity] - competence)
+        q = adequacy * (0.4 + 0.6 * ties) * fit
+        self._quality_sum += q
+        self._run_month += 1
+        self.quality = self._quality_sum / self._run_month
+        model.network.work_together(self.team, partner_keys, 0.05 * q)
+        model.school.coach_learns(self.team, q, firm_knowledge)
+        for firm in self.partners:
+            firm.learn(q * COMPLEXITY_DEMAND[self.complexity])
+        created = KNOWLEDGE_PER_MONTH * q
+        absorbed = created * model.school.embedding_curriculum if self.school_in_this_run else 0.0
+        self.knowledge_in_curriculum += absorbed
+        self.knowledge_with_experts += created - absorbed
+        model.knowledge_created += created
+        self.run_months_left -= 1
+        if self.run_months_left == 0:
+            self.finish_run(firm_knowledge)
+
+    def finish_run(self, firm_knowledge: float) -> None:
+        """End of a run: learners bank their gains, firms meet future staff, the pilot is evaluated."""
+        model = self.model
+        autonomy = model.params.student_autonomy
+        months = self._run_month
+        per_angle = LEARNING_PER_MONTH * self.quality * months
+        for learner in self.learners:
+            gains = (per_angle, per_angle * firm_knowledge, per_angle * autonomy)
+            learner.learn(*gains)
+            model.bank_gain("adult_learners" if learner.track == "LLO" else "students", learner.unique_id, sum(gains))
+        hiring_value = 1.0 if self.target_group == "adult" else 0.5
+        for firm in self.partners:
+            firm.meet_future_staff(self, hiring_value * len(self.learners))
+        model.school.release_coaches(self, self.team)
+        model.release_learners(self.learners)
+        self.learners = []
+        self.in_run = False
+        self.runs += 1
+        self.reputation = self.quality if self.target_group == "initial" and self.provider == SCHOOL else 0.0
+        if self.school_in_this_run:
+            model.completed_school_runs.append(self.quality)  # embedding follows in process 10
+        if self.phase is not Phase.STRUCTURAL:
+            self.phase = Phase.EVALUATING
+            self.months_waiting_for_decision = 0
+
+    # ------------------------------------------------------------------ 9. continuation decision
+    def decide_continuation(self) -> None:
+        """The continuation decision at the end of every run (process 9).
+
+        With the school as provider: during an interim nobody decides (Smart Farming: 'je kunt
+        niemand aanwijzen die er wel over gaat'); the pilot waits until the firms' patience runs out.
+        Otherwise the pilot continues when (a) the provider wants to (school: chance = its
+        continuation will; others: always), (b) a funding plan covers the next run, and (c) the
+        firms stay engaged (chance = mean commitment).  A continued school pilot with enough runs and
+        curriculum embedding becomes structural.  If not continued: engaged firms (commitment >= 0.5)
+        take it to an adult-education provider or a rival school when one is present; else it fades.
+        """
+        if self.phase is not Phase.EVALUATING:
+            return
+        model = self.model
+        rng = model.rng
+        school = model.school
+        if self.provider == SCHOOL and school.in_interim:
+            self.months_waiting_for_decision += 1
+            if self.months_waiting_for_decision <= model.patience_of(self):
+                return
+            reason = "decision vacuum (interim)"
+        elif self.provider == SCHOOL and rng.random() >= school.continuation_will():
+            reason = "school not willing"
+        elif model.funding_plan(self) is None:
+            reason = "no money for the next run"
+        elif rng.random() >= self.engagement():
+            reason = "firms disengaged"
+        else:
+            self.continue_with(self.provider)
+            return
+        self.last_setback = reason
+        self.hand_over_or_fade(reason)
+
+    def continue_with(self, provider: str) -> None:
+        """Continue with ``provider``; a school pilot repeated often and embedded enough becomes structural."""
+        params = self.model.params
+        self.provider = provider
+        if (
+            provider == SCHOOL
+            and self.runs >= params.structural_runs_required
+            and self.model.school.embedding_curriculum >= params.structural_embedding_threshold
+        ):
+            self.phase = Phase.STRUCTURAL
+        else:
+            self.phase = Phase.CONTINUED
+            self.ready_since = self.model.month
+
+    def hand_over_or_fade(self, reason: str) -> None:
+        """Engaged firms look for another provider (Smart Farming: Terra Next; Nordwin waiting)."""
+        model = self.model
+        rng = model.rng
+        params = model.params
+        if self.engagement() >= 0.5:
+            if self.provider != ADULT_PROVIDER and rng.random() < params.outside_provider_presence:
+                self.take_over(ADULT_PROVIDER)
+                return
+            if self.provider != RIVAL_SCHOOL and rng.random() < params.rival_school_presence:
+                self.take_over(RIVAL_SCHOOL)
+                return
+        self.fade(reason)
+
+    def take_over(self, provider: str) -> None:
+        self.provider = provider
+        self.phase = Phase.TAKEN_OVER
+        self.model.release_pilot(self)
+
+    def fade(self, reason: str) -> None:
+        self.last_setback = reason
+        self.phase = Phase.FADED
+        self.fade_month = self.model.month
+        self.model.release_pilot(self)
+
+    # ------------------------------------------------------------------ 11. revival by demand
+    def draw_students(self, base_intake: int) -> int:
+        """Students who enrol because of this pilot's distinctive elective (process 11).
+
+        Binomial(base intake, elective draw share x reputation); reputation is the last run's quality
+        for a school-run initial-education elective and halves every year after the pilot fades.
+        Seed, Cowcept: students enrolled 'speciaal vanwege dit keuzedeel' (and not at Nordwin).
+        """
+        if self.reputation <= 0.0:
+            return 0
+        if self.phase is Phase.FADED:
+            self.reputation *= 0.5
+        p = self.model.params.elective_draw_share * self.reputation
+        return int(self.model.rng.binomial(base_intake, min(p, 1.0)))
+
+    def consider_revival(self, drawn: int) -> None:
+        """A faded elective that drew enough students makes the school seek contact again (P3).
+
+        Revived when the school is not in an interim, is willing (chance = continuation will) and at
+        least one former partner still cares (commitment > 0.2).
+        """
+        if self.phase is not Phase.FADED or drawn < self.model.params.revival_student_threshold:
+            return
+        school = self.model.school
+        if school.in_interim or self.model.rng.random() >= school.continuation_will():
+            return
+        if not any(firm.commitment.get(self, 0.0) > 0.2 for firm in self.partners):
+            return
+        for firm in self.partners:
+            firm.rejoin(self)
+        self.provider = SCHOOL
+        self.phase = Phase.REVIVED
+        self.revivals += 1
+        self.ready_since = self.model.month
+
+    # ------------------------------------------------------------------ 8. subsidy clock
+    def count_down_subsidy(self) -> None:
+        """A subsidy pays for a fixed number of months and then stops (process 8)."""
+        if self.subsidy_months_left > 0:
+            self.subsidy_months_left -= 1
+            if self.subsidy_months_left == 0:
+                self.subsidy_end_month = self.model.month
+                if self.alive:
+                    self.shocked = True
+
+    def record(self) -> dict[str, object]:
+        """The per-pilot record of model outputs (PILOT_FIELDS)."""
+        end = self.fade_month if self.fade_month >= 0 else self.model.month + 1
+        return {
+            "pilot_id": self.index,
+            "target_group": self.target_group,
+            "complexity": self.complexity,
+            "provider": self.provider,
+            "fate": self.phase.value,
+            "months_alive": max(0, end - self.first_run_month) if self.started else 0,
+            "runs": self.runs,
+            "proposed_month": self.proposed_month,
+            "first_run_month": self.first_run_month,
+            "fade_month": self.fade_month,
+            "subsidy_end_month": self.subsidy_end_month,
+            "revivals": self.revivals,
+            "last_setback": self.last_setback,
+            "initial_education_involved": self.initial_education_involved,
+        }
+
+
+def draw_complexity(rng: np.random.Generator, simple_share: float, complex_share: float) -> str:
+    u = rng.random()
+    if u < simple_share:
+        return "simple"
+    if u < simple_share + complex_share:
+        return "complex"
+    return "complicated"
