@@ -229,7 +229,7 @@ class LearningCommunityModel(Model):
         In order: the subsidy (``subsidy_share`` of the cost, pro rata for the months it still pays),
         the municipality (adult runs), the firms (willingness x commitment), and for the school's
         own pilots the school (willingness x innovation budget left).  Private contributions are
-        scaled by 0.5 + 0.5 x clarity of the financial agreements: without clear agreements half of
+        scaled by 0.6 + 0.4 x clarity of the financial agreements: without clear agreements 40% of
         them are lost in debate (Smart Farming: 'discussies over de kosten').  Structural pilots are
         paid from the regular budget.
         """
@@ -244,7 +244,7 @@ class LearningCommunityModel(Model):
             remaining -= plan["subsidy"]
         plan["municipal"] = min(remaining, self.government.municipal_offer_eur(pilot))
         remaining -= plan["municipal"]
-        private_factor = 0.5 + 0.5 * pilot.clarity
+        private_factor = 0.6 + 0.4 * pilot.clarity
         firms = private_factor * sum(firm.contribution_eur(pilot) for firm in pilot.partners)
         plan["firms"] = min(remaining, firms)
         remaining -= plan["firms"]

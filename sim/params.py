@@ -184,18 +184,18 @@ class Params(BaseModel):
         source=f"{SEED}, Samen in het groen: 'de gemeente investeert haar budget voor participatiebanen'",
     )
     school_innovation_budget_eur: float = param(
-        15_000.0, unit="EUR/year", plausible=(0.0, 50_000.0), ge=0.0, le=1e8, group="funding",
+        25_000.0, unit="EUR/year", plausible=(0.0, 60_000.0), ge=0.0, le=1e8, group="funding",
         description="The school's yearly budget that could pay for pilot runs.",
         source=f"{SEED}, Cowcept: 'in principe heeft een school voldoende middelen', re-labelling needed",
     )
     school_cofunding_willingness: float = param(
-        0.4, unit="0-1", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
-        description="Share of its innovation budget the school is willing to put into a run's cost.",
+        0.5, unit="0-1", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
+        description="Share of its innovation budget left the school is willing to put into a run's cost.",
         source=f"{SEED}, Cowcept: 'Terra heeft dit eenmalig voor haar rekening genomen'",
     )
     clarity_of_financial_agreements: float = param(
         0.3, unit="0-1", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
-        description="How clearly partners agreed who pays what; unclear agreements halve private contributions.",
+        description="How clearly partners agreed who pays what; unclear agreements lose up to 40% of private money.",
         source=f"{SEED}, Smart Farming: 'duidelijke financiele afspraken: wie betaalt wat'",
     )
 

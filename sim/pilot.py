@@ -195,7 +195,7 @@ class Pilot(Agent):
     def run_month(self) -> None:
         """One month of a running pilot: learning, quality and knowledge (process 5).
 
-        Monthly quality q = coaching adequacy x (0.4 + 0.6 x tie strength team-partners) x fit, where
+        Monthly quality q = coaching adequacy x (0.6 + 0.4 x tie strength team-partners) x fit, where
         coaching adequacy = min(1, coaches x coaching capacity / learners) and fit = 1 - 0.6 x
         max(0, demand - competence) compares the question's complexity with the mean expertise of
         coaches and firms (Carley 1992: learning needs cognitive overlap; seed: 'hoe meer je weet,
@@ -214,7 +214,7 @@ class Pilot(Agent):
         firm_knowledge = sum(f.knowledge for f in self.partners) / max(len(self.partners), 1)
         competence = 0.5 * expertise + 0.5 * firm_knowledge
         fit = 1.0 - 0.6 * max(0.0, COMPLEXITY_DEMAND[self.complexity] - competence)
-        q = adequacy * (0.4 + 0.6 * ties) * fit
+        q = adequacy * (0.6 + 0.4 * ties) * fit
         self._quality_sum += q
         self._run_month += 1
         self.quality = self._quality_sum / self._run_month
@@ -263,8 +263,8 @@ class Pilot(Agent):
         With the school as provider: during an interim nobody decides (Smart Farming: 'je kunt
         niemand aanwijzen die er wel over gaat'); the pilot waits until the firms' patience runs out.
         Otherwise the pilot continues when (a) the provider wants to (school: chance = its
-        continuation will; others: always), (b) a funding plan covers the next run, and (c) the
-        firms stay engaged (chance = mean commitment).  A continued school pilot with enough runs and
+        continuation will; others: always), (b) a funding plan covers the next run, and (c) at least
+        one partner firm stays (each with chance = its commitment).  A continued school pilot with enough runs and
         curriculum embedding becomes structural.  If not continued: engaged firms (commitment >= 0.5)
         take it to an adult-education provider or a rival school when one is present; else it fades.
         """
@@ -282,13 +282,18 @@ class Pilot(Agent):
             reason = "school not willing"
         elif model.funding_plan(self) is None:
             reason = "no money for the next run"
-        elif rng.random() >= self.engagement():
+        elif not self.firms_stay():
             reason = "firms disengaged"
         else:
             self.continue_with(self.provider)
             return
         self.last_setback = reason
         self.hand_over_or_fade(reason)
+
+    def firms_stay(self) -> bool:
+        """Whether at least one partner firm stays on; each stays with chance = its commitment."""
+        draws = self.model.rng.random(len(self.partners))
+        return any(u < firm.commitment[self] for u, firm in zip(draws, self.partners))
 
     def continue_with(self, provider: str) -> None:
         """Continue with ``provider``; a school pilot repeated often and embedded enough becomes structural."""
