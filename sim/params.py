@@ -87,6 +87,11 @@ class Params(BaseModel):
         description="Mean commitment to the regional strategy of a newly appointed director.",
         source=f"{SEED}, Cowcept: 'de toenmalige Terra-directeur zag de meerwaarde duidelijk'",
     )
+    director_onboarding_months: float = param(
+        12.0, unit="months", plausible=(3.0, 24.0), ge=0.0, le=120.0, group="management",
+        description="Months a new director needs to know and carry the regional strategy (linear onboarding).",
+        source=f"{SEED}, Cowcept: 'de reikwijdte van dit programma nooit helemaal is doorgedrongen bij bestuur en management'",
+    )
     director_commitment_spread: float = param(
         0.25, unit="0-1 (sd)", plausible=(0.05, 0.4), ge=0.0, le=1.0, group="management",
         description="Standard deviation of a new director's commitment (clipped to 0-1).",
@@ -101,6 +106,11 @@ class Params(BaseModel):
         0.25, unit="1/month", plausible=(0.05, 0.5), ge=0.0, le=1.0, group="management",
         description="Share of the gap to the director's commitment closed per month at perfect communication.",
         source="assumption: with good communication a strategy reaches teachers within about a school year",
+    )
+    strategy_loss_at_director_change: float = param(
+        0.5, unit="share", plausible=(0.2, 0.8), ge=0.0, le=1.0, group="management",
+        description="Share of middle managers' and teachers' unembedded commitment lost when the director leaves.",
+        source=f"{SEED}, Smart Farming: 'er is geen lijn van het CvB naar regiodirecteuren en naar docenten'",
     )
     initial_embedding: float = param(
         0.15, unit="0-1", plausible=(0.0, 0.8), ge=0.0, le=1.0, group="management", factor=True,

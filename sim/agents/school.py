@@ -36,7 +36,8 @@ class School(Agent):
         p = model.params
         self.key = ("school", 0)
         self.director_commitment = self._draw_director_commitment()
-        self.director_tenure_months = 0
+        # The director in office at the start knows the strategy (the region as of 2015).
+        self.director_tenure_months = int(round(p.director_onboarding_months))
         self.interim_months_left = 0
         self.director_changes = 0
         self.interim_months_total = 0
@@ -62,15 +63,32 @@ class School(Agent):
         """Mean embedding in policy, middle management and curriculum (0-1)."""
         return (self.embedding_policy + self.embedding_middle_management + self.embedding_curriculum) / 3.0
 
+    def director_familiarity(self) -> float:
+        """How well the director knows the regional strategy (0-1).
+
+        E_policy + (1 - E_policy) x min(1, tenure / onboarding months): what is written into policy a
+        newcomer finds at once, the rest is learnt in office.  Seed, Cowcept: 'de reikwijdte van dit
+        programma [is] nooit helemaal doorgedrongen bij bestuur en management'.
+        """
+        onboarding = self.model.params.director_onboarding_months
+        learnt = 1.0 if onboarding <= 0 else min(1.0, self.director_tenure_months / onboarding)
+        return self.embedding_policy + (1.0 - self.embedding_policy) * learnt
+
+    def director_strategy_commitment(self) -> float:
+        """The director's effective commitment: disposition x familiarity; 0 during an interim."""
+        if self.in_interim:
+            return 0.0
+        return self.director_commitment * self.director_familiarity()
+
     def commitment(self) -> float:
         """Effective commitment to the regional strategy (0-1).
 
         Policy embedding E anchors the strategy independent of people: E + (1 - E) x the weighted
-        commitment of director (0 during an interim), middle management and teachers.  Seed,
-        versnellers: 'veranker dit in visie en beleid'.
+        commitment of director (disposition x familiarity, 0 during an interim), middle management
+        and teachers.  Seed, versnellers: 'veranker dit in visie en beleid'.
         """
         w_d, w_m, w_t = COMMITMENT_WEIGHTS
-        director = 0.0 if self.in_interim else self.director_commitment
+        director = self.director_strategy_commitment()
         people = w_d * director + w_m * self.middle_management_commitment + w_t * self.teacher_commitment
         return self.embedding_policy + (1.0 - self.embedding_policy) * people
 
@@ -120,11 +138,24 @@ class School(Agent):
         if rng.random() < min(1.0, p.management_turnover_rate / 12.0):
             self.director_changes += 1
             self.model.mark_shock()
+            self.lose_strategy_line()
             interim = self.draw_interim_length()
             if interim == 0:
                 self.appoint_director()
             else:
                 self.interim_months_left = interim
+
+    def lose_strategy_line(self) -> None:
+        """A departing director breaks the line to middle management and teachers.
+
+        Each level keeps the part of its commitment held by its embedding and loses
+        ``strategy_loss_at_director_change`` of the rest: c <- c x (1 - loss x (1 - E_level)).
+        Seed, Smart Farming: 'er is geen lijn van het CvB naar regiodirecteuren en naar docenten';
+        ch. 3: 'daardoor kon geen continuiteit ontstaan'.
+        """
+        loss = self.model.params.strategy_loss_at_director_change
+        self.middle_management_commitment *= 1.0 - loss * (1.0 - self.embedding_middle_management)
+        self.teacher_commitment *= 1.0 - loss * (1.0 - self.embedding_curriculum)
 
     def draw_interim_length(self) -> int:
         """Geometric on {0, 1, ...} with mean ``interim_length_months``."""
@@ -177,15 +208,16 @@ class School(Agent):
     def transfer_strategy(self) -> None:
         """Commitment spreads director -> middle management -> teachers (process 2).
 
-        Each month both gaps close by ``strategy_transfer_speed x internal_communication``; nothing
-        moves during an interim.  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
+        Each month both gaps close by ``strategy_transfer_speed x internal_communication`` (the
+        director's side counted as disposition x familiarity); nothing moves during an interim.  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
         op managementniveau. Ook de docenten ... maar gedeeltelijk op de hoogte'.
         """
         if self.in_interim:
             return
         p = self.model.params
         rate = p.strategy_transfer_speed * p.internal_communication
-        self.middle_management_commitment += rate * (self.director_commitment - self.middle_management_commitment)
+        director = self.director_strategy_commitment()
+        self.middle_management_commitment += rate * (director - self.middle_management_commitment)
         self.teacher_commitment += rate * (self.middle_management_commitment - self.teacher_commitment)
 
     # ------------------------------------------------------------------ coaches
@@ -245,7 +277,7 @@ class School(Agent):
             gain * self.middle_management_commitment * (1.0 - self.embedding_middle_management)
         )
         if not self.in_interim:
-            self.embedding_policy += gain * self.director_commitment * (1.0 - self.embedding_policy)
+            self.embedding_policy += gain * self.director_strategy_commitment() * (1.0 - self.embedding_policy)
         self.teacher_commitment += 0.5 * gain * (1.0 - self.teacher_commitment)
 
     def erode_embedding(self) -> None:

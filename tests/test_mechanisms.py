@@ -1,0 +1,301 @@
+"""Each mechanism of the model alone, against the rule its docstring states."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim import LearningCommunityModel
+from sim.agents import School
+from sim.pilot import SCHOOL, Phase, Pilot
+
+
+def make_model(seed: int = 1, **overrides) -> LearningCommunityModel:
+    return LearningCommunityModel(rng=np.random.SeedSequence(seed), **overrides)
+
+
+def evaluating_school_pilot(model: LearningCommunityModel) -> Pilot:
+    pilot = Pilot(
+        model,
+        partners=[model.entrepreneurs[0]],
+        complexity="simple",
+        target_group="initial",
+        provider=SCHOOL,
+        clarity=1.0,
+    )
+    model.add_pilot(pilot)
+    pilot.first_run_month = 0
+    pilot.runs = 1
+    pilot.phase = Phase.EVALUATING
+    return pilot
+
+
+# ---------------------------------------------------------------------------------------- turnover
+@pytest.mark.parametrize("rate", [0.35, 1.5])
+def test_director_turnover_hazard_matches_yearly_rate(rate):
+    """Departures per year with a permanent director in office equal the configured rate.
+
+    Departures in N office-months are Binomial(N, rate/12); the tolerance is 4 standard errors.
+    """
+    model = make_model(3, management_turnover_rate=rate, interim_length_months=0.0)
+    months = 60_000
+    for _ in range(months):
+        model.school.change_management()
+    departures = model.school.director_changes
+    expected = months * rate / 12
+    se = math.sqrt(months * (rate / 12) * (1 - rate / 12))
+    assert abs(departures - expected) < 4 * se, (departures, expected, se)
+
+
+def test_interim_length_is_geometric_with_the_configured_mean():
+    model = make_model(4, interim_length_months=6.0)
+    draws = np.array([model.school.draw_interim_length() for _ in range(20_000)])
+    assert draws.min() == 0
+    # Geometric on {0,1,...} with mean 6 has variance 6 * 7 = 42.
+    assert abs(draws.mean() - 6.0) < 4 * math.sqrt(42 / draws.size)
+
+
+def test_interim_starts_after_a_departure_and_ends_with_a_new_director():
+    model = make_model(5, management_turnover_rate=12.0, interim_length_months=3.0)
+    school = model.school
+    while not school.in_interim:
+        school.change_management()
+    assert school.responsiveness() == 0.0  # decision vacuum
+    while school.in_interim:
+        school.change_management()
+    assert school.director_tenure_months == 0
+
+
+def test_interim_blocks_continuation_decisions_until_patience_runs_out():
+    model = make_model(6, entrepreneur_patience_months=4.0)
+    pilot = evaluating_school_pilot(model)
+    model.school.interim_months_left = 100
+    for month in range(4):
+        pilot.decide_continuation()
+        assert pilot.phase is Phase.EVALUATING, month
+    assert pilot.months_waiting_for_decision == 4
+    pilot.decide_continuation()  # the fifth month exceeds the firms' patience
+    assert pilot.phase in (Phase.FADED, Phase.TAKEN_OVER)
+    assert pilot.last_setback == "decision vacuum (interim)"
+
+
+def test_without_interim_a_willing_funded_school_continues():
+    model = make_model(7, initial_embedding=1.0, external_stress=0.0)  # commitment 1, will 1
+    pilot = evaluating_school_pilot(model)
+    pilot.subsidy_months_left = 50  # the next run is paid
+    model.entrepreneurs[0].commitment[pilot] = 1.0
+    pilot.decide_continuation()
+    assert pilot.phase in (Phase.CONTINUED, Phase.STRUCTURAL)
+    assert pilot.provider == SCHOOL
+
+
+@pytest.mark.parametrize("embedding", [0.0, 0.3, 0.8, 1.0])
+def test_new_director_commitment_blends_old_and_fresh_by_policy_embedding(monkeypatch, embedding):
+    model = make_model(8)
+    school = model.school
+    school.embedding_policy = embedding
+    school.director_commitment = 0.9
+    monkeypatch.setattr(School, "_draw_director_commitment", lambda self: 0.2)
+    school.appoint_director()
+    assert school.director_commitment == pytest.approx(embedding * 0.9 + (1 - embedding) * 0.2)
+
+
+def test_departing_teachers_take_their_ties_along():
+    model = make_model(9)
+    school = model.school
+    firm = model.entrepreneurs[0]
+    old_keys = [t.key for t in school.teachers]
+    for key in old_keys:
+        model.network.connect(key, firm.key)
+    model.params = model.params.model_copy(update={"teacher_turnover_rate": 12.0})  # everyone leaves
+    school.replace_teachers()
+    for key in old_keys:
+        assert key not in model.network.graph
+    assert model.network.graph.degree(firm.key) == 0
+    new_keys = [t.key for t in school.teachers]
+    assert len(new_keys) == len(old_keys) and not set(new_keys) & set(old_keys)
+
+
+# ---------------------------------------------------------------------------------------- strategy
+def test_strategy_transfer_moves_commitment_down_and_stops_in_an_interim():
+    model = make_model(10, internal_communication=1.0, strategy_transfer_speed=0.5)
+    school = model.school
+    school.director_commitment, school.middle_management_commitment, school.teacher_commitment = 1.0, 0.0, 0.0
+    school.transfer_strategy()
+    assert school.middle_management_commitment == pytest.approx(0.5)
+    assert school.teacher_commitment == pytest.approx(0.25)
+    school.interim_months_left = 3
+    school.transfer_strategy()
+    assert school.middle_management_commitment == pytest.approx(0.5)
+
+
+def test_no_internal_communication_means_no_transfer():
+    model = make_model(11, internal_communication=0.0)
+    school = model.school
+    before = (school.middle_management_commitment, school.teacher_commitment)
+    for _ in range(24):
+        school.transfer_strategy()
+    assert (school.middle_management_commitment, school.teacher_commitment) == before
+
+
+# ---------------------------------------------------------------------------------------- money
+def test_subsidy_stops_paying_at_its_end_month():
+    model = make_model(12, subsidy_duration_months=7.0, subsidy_share=1.0)
+    pilot = evaluating_school_pilot(model)
+    model.government.grant(pilot)
+    full = model.funding_plan(pilot)
+    assert full is not None and full["subsidy"] == pytest.approx(model.run_cost(pilot) * min(1, 7 / 5))
+    for month in range(7):
+        model.month = month
+        pilot.count_down_subsidy()
+    assert pilot.subsidy_months_left == 0
+    assert pilot.subsidy_end_month == 6
+    plan = model.funding_plan(pilot)
+    assert plan is None or plan["subsidy"] == 0.0
+
+
+def test_funding_plan_refuses_a_run_nobody_can_pay():
+    model = make_model(
+        13, school_innovation_budget_eur=0.0, entrepreneur_willingness_to_pay_eur=0.0, cost_per_run_eur=5_000.0
+    )
+    pilot = evaluating_school_pilot(model)
+    assert model.funding_plan(pilot) is None
+
+
+def test_unclear_agreements_lose_private_money():
+    """Private money counts at 0.6 + 0.4 x clarity: an 8k school offer covers a 7k run only when clear."""
+    plans = {}
+    for clarity in (1.0, 0.0):
+        model = make_model(14, school_cofunding_willingness=1.0, entrepreneur_willingness_to_pay_eur=0.0,
+                           cost_per_run_eur=14_000.0)
+        model.school.budget_left_eur = 8_000.0
+        pilot = evaluating_school_pilot(model)  # a simple pilot: a 5-month run costs half
+        pilot.clarity = clarity
+        plans[clarity] = model.funding_plan(pilot)
+    assert plans[1.0] == {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": pytest.approx(7_000.0)}
+    assert plans[0.0] is None
+
+
+def test_municipal_budget_pays_adult_runs_only():
+    model = make_model(15, municipal_participation_budget_eur=50_000.0)
+    firm = model.entrepreneurs[0]
+    adult = Pilot(model, partners=[firm], complexity="complicated", target_group="adult",
+                  provider="adult_provider", clarity=0.0)
+    initial = Pilot(model, partners=[firm], complexity="complicated", target_group="initial",
+                    provider="adult_provider", clarity=0.0)
+    assert model.funding_plan(adult)["municipal"] == pytest.approx(model.run_cost(adult))
+    assert model.funding_plan(initial) is None
+
+
+# ---------------------------------------------------------------------------------------- cooperative
+def test_monitoring_and_intervention_clarify_money_and_restore_commitment():
+    model = make_model(16, monitoring_level=1.0, intervention_readiness=1.0, cooperative_budget_eur=10_000.0)
+    pilot = evaluating_school_pilot(model)
+    firm = model.entrepreneurs[0]
+    pilot.clarity = 0.2
+    firm.commitment[pilot] = 0.2
+    model.cooperative.monitor_and_intervene()
+    assert pilot.clarity == pytest.approx(0.6)
+    assert firm.commitment[pilot] == pytest.approx(0.2 + 0.3 * 0.8)
+    coop = model.cooperative
+    assert coop.interventions >= 1  # the initial pilots may be troubled too
+    assert coop.budget_left_eur == pytest.approx(10_000.0 - coop.interventions * model.params.intervention_cost_eur)
+
+
+def test_no_monitoring_no_intervention():
+    model = make_model(17, monitoring_level=0.0, intervention_readiness=1.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.clarity = 0.0
+    for _ in range(50):
+        model.cooperative.monitor_and_intervene()
+    assert pilot.clarity == 0.0 and model.cooperative.interventions == 0
+
+
+def test_meetings_strengthen_ties_between_those_present():
+    model = make_model(18, meeting_tie_gain=0.5)
+    net = model.network
+    a, b = model.entrepreneurs[0].key, model.entrepreneurs[1].key
+    net.connect(a, b)
+    before = net.strength(a, b)
+    net.meet([a, b], fixed_place=True)
+    after = net.strength(a, b)
+    assert after > before
+    # every proximity closes part of its gap: social by half, organisational by a quarter
+    tie = net.graph[a][b]
+    assert tie["social"] == pytest.approx(model.params.initial_social_proximity + 0.5 * (1 - model.params.initial_social_proximity))
+
+
+def test_ties_decay_without_upkeep():
+    model = make_model(19, tie_decay_per_month=0.1)
+    net = model.network
+    a, b = model.entrepreneurs[0].key, model.entrepreneurs[1].key
+    net.connect(a, b)
+    start = net.graph[a][b]["social"]
+    for _ in range(10):
+        net.decay()
+    assert net.graph[a][b]["social"] == pytest.approx(start * 0.9**10)
+
+
+# ---------------------------------------------------------------------------------------- embedding
+def test_good_runs_raise_embedding_and_neglect_erodes_it():
+    model = make_model(20, initial_embedding=0.2, embedding_erosion_per_year=0.12)
+    school = model.school
+    school.teacher_commitment = school.middle_management_commitment = school.director_commitment = 1.0
+    before = school.embedding
+    school.embed_run(quality=1.0)
+    assert school.embedding > before
+    raised = school.embedding
+    school.erode_embedding()
+    assert school.embedding == pytest.approx(raised * (1 - 0.12 / 12))
+
+
+# ---------------------------------------------------------------------------------------- revival
+def test_a_faded_elective_that_draws_students_is_revived():
+    model = make_model(21, elective_draw_share=1.0, revival_student_threshold=3, initial_embedding=1.0,
+                       external_stress=0.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.reputation = 1.0
+    model.entrepreneurs[0].commitment[pilot] = 0.5
+    pilot.fade("school not willing")
+    drawn = pilot.draw_students(30)
+    assert drawn >= 3
+    pilot.consider_revival(drawn)
+    assert pilot.phase is Phase.REVIVED and pilot.revivals == 1
+
+
+def test_no_revival_when_the_firms_have_gone():
+    model = make_model(22, elective_draw_share=1.0, initial_embedding=1.0, external_stress=0.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.reputation = 1.0
+    model.entrepreneurs[0].commitment[pilot] = 0.0
+    pilot.fade("firms disengaged")
+    pilot.consider_revival(pilot.draw_students(30))
+    assert pilot.phase is Phase.FADED
+
+
+# ---------------------------------------------------------------------------------------- intake
+def test_intake_follows_the_demographic_trend():
+    shrinking = make_model(23, demographic_trend=-0.05, elective_draw_share=0.0, horizon_months=36)
+    growing = make_model(23, demographic_trend=0.02, elective_draw_share=0.0, horizon_months=36)
+    for model in (shrinking, growing):
+        for _ in range(36):
+            model.step()
+    p = shrinking.params
+    expected_shrinking = round(p.bol_intake_per_year * 0.95**3) + round(p.bbl_intake_per_year * 0.95**3)
+    assert shrinking.intake == expected_shrinking
+    assert growing.intake > shrinking.intake
+
+
+def test_firms_lose_patience_with_an_unresponsive_school():
+    model = make_model(24, entrepreneur_patience_months=3.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.phase = Phase.CONTINUED
+    firm = model.entrepreneurs[0]
+    firm.commitment[pilot] = 0.8
+    model.school.interim_months_left = 100  # responsiveness 0
+    for _ in range(4):
+        firm.update_commitment()
+    # three months counted, the fourth exceeds patience and halves the commitment
+    assert firm.commitment[pilot] < 0.45
