@@ -69,7 +69,7 @@ class Cooperative(Agent):
 
     # ------------------------------------------------------------------ meetings
     def convene_meeting(self) -> None:
-        """Every ``meeting_interval_months`` the people of live pilots meet at the cooperative (process 7).
+        """Every ``meeting_interval_months`` the people of live pilots meet at the cooperative (process 3).
 
         A meeting strengthens ties among everyone present (see ``TieNetwork.meet``); with meetings at
         least quarterly the cooperative is the 'vast centraal punt' and physical proximity grows too.
