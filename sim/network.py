@@ -26,6 +26,9 @@ class TieNetwork:
     def __init__(self, initial: dict[str, float], meeting_gain: float, decay_per_month: float):
         """``initial`` maps each proximity kind to the value of a new tie (0-1)."""
         self.graph = nx.Graph()
+        # The same attribute dicts networkx holds, keyed by pair: iterating networkx's edge views
+        # costs several times more, and decay and the community measures run every month.
+        self._ties: dict[frozenset, dict[str, float]] = {}
         self.initial = {kind: float(initial[kind]) for kind in PROXIMITIES}
         self.meeting_gain = meeting_gain
         self.decay_per_month = decay_per_month
@@ -37,6 +40,8 @@ class TieNetwork:
     def remove_person(self, person: Hashable) -> None:
         """A departing person takes every tie along (model-spec section 2)."""
         if person in self.graph:
+            for other in self.graph[person]:
+                del self._ties[frozenset((person, other))]
             self.graph.remove_node(person)
 
     # ------------------------------------------------------------------ ties
@@ -44,6 +49,7 @@ class TieNetwork:
         """Create a tie at the initial proximities, or leave an existing tie as it is."""
         if a != b and not self.graph.has_edge(a, b):
             self.graph.add_edge(a, b, **self.initial)
+            self._ties[frozenset((a, b))] = self.graph[a][b]
 
     def strength(self, a: Hashable, b: Hashable) -> float:
         """Tie strength (mean of the four proximities, 0-1); 0 when there is no tie."""
@@ -91,7 +97,7 @@ class TieNetwork:
     def decay(self) -> None:
         """Monthly decay of social and cognitive proximity (relations need upkeep)."""
         keep = 1.0 - self.decay_per_month
-        for _, _, tie in self.graph.edges(data=True):
+        for tie in self._ties.values():
             tie["social"] *= keep
             tie["cognitive"] *= keep
 
@@ -99,10 +105,9 @@ class TieNetwork:
     def active_members(self) -> list[Hashable]:
         """People with at least one tie of strength >= ACTIVE_TIE."""
         members = set()
-        for a, b, tie in self.graph.edges(data=True):
-            if (tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]) >= 4 * ACTIVE_TIE:
-                members.add(a)
-                members.add(b)
+        for pair, tie in self._ties.items():
+            if _is_active(tie):
+                members.update(pair)
         return list(members)
 
     def community_size(self) -> int:
@@ -110,24 +115,21 @@ class TieNetwork:
 
     def density(self) -> float:
         """Density of active ties among active members (0-1)."""
-        members = self.active_members()
-        n = len(members)
+        n = len(self.active_members())
         if n < 2:
             return 0.0
-        active = sum(
-            1
-            for _, _, tie in self.graph.subgraph(members).edges(data=True)
-            if (tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]) >= 4 * ACTIVE_TIE
-        )
+        active = sum(1 for tie in self._ties.values() if _is_active(tie))
         return active / (n * (n - 1) / 2)
 
     def mean_strength(self) -> float:
         """Mean strength over all ties (0 with no ties)."""
-        edges = self.graph.number_of_edges()
-        if edges == 0:
+        if not self._ties:
             return 0.0
         total = sum(
-            tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]
-            for _, _, tie in self.graph.edges(data=True)
+            tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"] for tie in self._ties.values()
         )
-        return total / (4.0 * edges)
+        return total / (4.0 * len(self._ties))
+
+
+def _is_active(tie: dict[str, float]) -> bool:
+    return (tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]) >= 4 * ACTIVE_TIE
