@@ -183,6 +183,8 @@ class LearningCommunityModel(Model):
         for pilot in self.pilots:
             series[f"phase_{pilot.phase.value}"][t] += 1
         alive_with_school = sum(1 for pilot in self.pilots if pilot.with_school)
+        started = sum(1 for pilot in self.pilots if pilot.started)
+        series["pilots_started"][t] = started
         series["alive_with_school"][t] = alive_with_school
         series["school_commitment"][t] = self.school.commitment()
         series["embedding"][t] = self.school.embedding
@@ -193,7 +195,6 @@ class LearningCommunityModel(Model):
         series["intake"][t] = self.intake
         series["community_size"][t] = self.network.community_size()
         if (t + 1) % 12 == 0:
-            started = sum(1 for pilot in self.pilots if pilot.started)
             self.continued_by_school_at_year[(t + 1) // 12] = (
                 alive_with_school / started if started else float("nan")
             )

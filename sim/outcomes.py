@@ -51,6 +51,7 @@ SUMMARY_FIELDS: dict[str, str] = {
 #: Monthly series, one value per simulated month.
 SERIES_FIELDS: dict[str, str] = {
     **{f"phase_{phase.value}": f"pilots in phase '{phase.value}' (count)" for phase in Phase},
+    "pilots_started": "pilots that have run at least once so far (count)",
     "alive_with_school": "pilots alive with the school (count)",
     "school_commitment": "the school's effective commitment to the regional strategy (0-1)",
     "embedding": "mean embedding of the school in policy, middle management, curriculum (0-1)",
@@ -79,6 +80,10 @@ PILOT_FIELDS: dict[str, str] = {
     "revivals": "times revived by student demand",
     "last_setback": "why it was last not continued (empty if never)",
     "initial_education_involved": "whether the school's initial education took part in a run",
+    "first_run_quality": "quality of the first run (0-1; NaN if never run)",
+    "satisfaction_after_first_run": "partner firms' mean commitment when the first run ended (0-1)",
+    "first_decision": "what followed the first run: continued, structural, taken_over, faded ('' if pending)",
+    "students_drawn": "students who enrolled because of this pilot's elective (count)",
 }
 
 

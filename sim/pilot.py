@@ -93,6 +93,11 @@ class Pilot(Agent):
         self.run_length = RUN_MONTHS[complexity]
         self.months_waiting_for_decision = 0
         self.last_setback = ""
+        # the first run and the decision after it (the documented cases are about these)
+        self.first_run_quality = float("nan")
+        self.satisfaction_after_first_run = float("nan")
+        self.first_decision = ""
+        self.students_drawn = 0
         self.initial_education_involved = False
         self.school_in_this_run = False
         # money
@@ -249,6 +254,9 @@ class Pilot(Agent):
         self.learners = []
         self.in_run = False
         self.runs += 1
+        if self.runs == 1:
+            self.first_run_quality = self.quality
+            self.satisfaction_after_first_run = self.engagement()
         self.reputation = self.quality if self.target_group == "initial" and self.provider == SCHOOL else 0.0
         if self.school_in_this_run:
             model.completed_school_runs.append(self.quality)  # embedding follows in process 10
@@ -308,6 +316,7 @@ class Pilot(Agent):
         else:
             self.phase = Phase.CONTINUED
             self.ready_since = self.model.month
+        self._note_first_decision()
 
     def hand_over_or_fade(self, reason: str) -> None:
         """Engaged firms look for another provider (Smart Farming: Terra Next; Nordwin waiting)."""
@@ -327,12 +336,19 @@ class Pilot(Agent):
         self.provider = provider
         self.phase = Phase.TAKEN_OVER
         self.model.release_pilot(self)
+        self._note_first_decision()
 
     def fade(self, reason: str) -> None:
         self.last_setback = reason
         self.phase = Phase.FADED
         self.fade_month = self.model.month
         self.model.release_pilot(self)
+        self._note_first_decision()
+
+    def _note_first_decision(self) -> None:
+        """Remember what happened after the first run (continued, structural, taken_over, faded)."""
+        if self.runs >= 1 and not self.first_decision:
+            self.first_decision = self.phase.value
 
     # ------------------------------------------------------------------ 11. revival by demand
     def draw_students(self, base_intake: int) -> int:
@@ -347,7 +363,9 @@ class Pilot(Agent):
         if self.phase is Phase.FADED:
             self.reputation *= 0.5
         p = self.model.params.elective_draw_share * self.reputation
-        return int(self.model.rng.binomial(base_intake, min(p, 1.0)))
+        drawn = int(self.model.rng.binomial(base_intake, min(p, 1.0)))
+        self.students_drawn += drawn
+        return drawn
 
     def consider_revival(self, drawn: int) -> None:
         """A faded elective that drew enough students makes the school seek contact again (P3).
@@ -397,6 +415,10 @@ class Pilot(Agent):
             "revivals": self.revivals,
             "last_setback": self.last_setback,
             "initial_education_involved": self.initial_education_involved,
+            "first_run_quality": self.first_run_quality,
+            "satisfaction_after_first_run": self.satisfaction_after_first_run,
+            "first_decision": self.first_decision,
+            "students_drawn": self.students_drawn,
         }
 
 

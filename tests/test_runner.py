@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.random import SeedSequence
 
@@ -53,7 +54,7 @@ def test_processes_return_results_in_replicate_order() -> None:
     parallel = run_replicates(SMALL, 21, 4, workers=2, chunk_size=1, model=slow_first_model)
     for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_equal(a.summary, b.summary)
-        assert a.pilots == b.pilots
+        assert pd.DataFrame(a.pilots).equals(pd.DataFrame(b.pilots))  # NaN-aware
         for name in a.series:
             np.testing.assert_array_equal(a.series[name], b.series[name])
 
