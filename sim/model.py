@@ -103,17 +103,19 @@ class LearningCommunityModel(Model):
         self.cooperative.set_agenda()
 
     def match_pilots(self) -> None:
-        """4. At a start month, ready pilots look for coaches, learners and money (Pilot.try_start_run)."""
+        """4. Proposed pilots ask for room; at a start month ready pilots look for money, coaches and
+        learners (Pilot.ask_for_room, Pilot.try_start_run); pilots waiting too long give up."""
         school_month = self.month % 12
-        if school_month not in (SEPTEMBER, FEBRUARY):
-            return
         for pilot in self._shuffled(self.pilots):
-            if pilot.in_run:
+            pilot.ask_for_room()
+            if pilot.in_run or school_month not in (SEPTEMBER, FEBRUARY):
                 continue
             if school_month == FEBRUARY and pilot.run_length > FEBRUARY:
                 continue  # only semester runs fit in the second half of the school year
             if pilot.phase in WAITING_TO_START or pilot.phase is Phase.STRUCTURAL:
                 pilot.try_start_run()
+        for pilot in self.pilots:
+            pilot.give_up_waiting()
 
     def run_pilots(self) -> None:
         """5. Running pilots produce learning, quality and knowledge (Pilot.run_month)."""

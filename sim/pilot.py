@@ -53,7 +53,8 @@ SCHOOL, ADULT_PROVIDER, RIVAL_SCHOOL = "school", "adult_provider", "rival_school
 
 #: Fewest learners with which a run can start.
 MIN_LEARNERS = 4
-#: A pilot that cannot start within this many months of being ready fades.
+#: A pilot that has not started this many months after being ready fades (one full school year of
+#: start months; partners do not wait longer - assumption after Cowcept's threat to leave).
 MAX_WAIT_MONTHS = 12
 #: Learning per run month at quality 1, for each LLO angle (0-1 scale).
 LEARNING_PER_MONTH = 0.02
@@ -84,6 +85,8 @@ class Pilot(Agent):
         self.phase = Phase.PROPOSED
         self.proposed_month = model.month
         self.ready_since = model.month
+        self.room_granted = False
+        self.waiting_for = ""
         self.first_run_month = -1
         self.fade_month = -1
         self.runs = 0
@@ -140,24 +143,42 @@ class Pilot(Agent):
         return sum(firm.commitment[self] for firm in self.partners) / len(self.partners)
 
     # ------------------------------------------------------------------ 4. matching and start
-    def try_start_run(self) -> None:
-        """At a start month, find a team, learners and money, and start a run (process 4).
+    @property
+    def needs_room(self) -> bool:
+        """A school-led pilot that never ran needs the school to give its teachers room first."""
+        return self.provider == SCHOOL and self.phase is Phase.PROPOSED and not self.room_granted
 
-        Rule: a school-led pilot's *first* run needs the school to give its teachers room (chance =
-        school responsiveness; none during an interim - Cowcept: 'de docenten kregen van de
-        toenmalige interim-directie niet voldoende ruimte').  Every run needs a coach, at least
-        ``MIN_LEARNERS`` learners and a funding plan covering its cost.  A pilot ready but unable to
-        start for ``MAX_WAIT_MONTHS`` fades (reason recorded).
+    def ask_for_room(self) -> None:
+        """Each month a proposed school pilot asks the school for teachers' time (process 4).
+
+        Granted with chance = the school's responsiveness, so never during an interim (Cowcept: 'de
+        docenten kregen van de toenmalige interim-directie niet voldoende ruimte'); partners keep
+        asking until they give up (``give_up_waiting``).
+        """
+        if self.needs_room and self.model.school.gives_room():
+            self.room_granted = True
+
+    def give_up_waiting(self) -> None:
+        """A pilot ready to run that has not started within ``MAX_WAIT_MONTHS`` fades (process 4)."""
+        if self.phase in WAITING_TO_START and self.model.month - self.ready_since > MAX_WAIT_MONTHS:
+            self.fade(self.waiting_for or "never started")
+
+    def try_start_run(self) -> None:
+        """At a start month, find room, money, coaches and learners, and start a run (process 4).
+
+        A school-led pilot's first run needs room from the school (``ask_for_room``).  Every run
+        needs a funding plan covering its cost, a coach and at least ``MIN_LEARNERS`` learners.
+        What is missing is recorded as the reason the pilot is waiting.
         """
         model = self.model
         school = model.school
         structural = self.phase is Phase.STRUCTURAL
-        if self.provider == SCHOOL and self.phase is Phase.PROPOSED and not school.gives_room():
-            self._wait_or_fade("no room from the school")
+        if self.needs_room:
+            self.waiting_for = "no room from the school"
             return
         plan = model.funding_plan(self)  # structural pilots: an empty plan (regular budget)
         if plan is None:
-            self._wait_or_fade("no money for the run")
+            self.waiting_for = "no money for the run"
             return
         self.school_in_this_run = self.provider == SCHOOL or structural or (
             self.target_group == "adult" and school.joins_adult_run()
@@ -172,8 +193,7 @@ class Pilot(Agent):
             school.release_coaches(self, team)
             model.release_learners(learners)
             self.team = []
-            if not structural:
-                self._wait_or_fade("no coaches or learners")
+            self.waiting_for = "no coaches or learners"
             return
         model.commit_funding(self, plan)
         self.learners = learners
@@ -191,10 +211,6 @@ class Pilot(Agent):
         self._quality_sum = 0.0
         self._run_month = 0
         model.record_participation(self)
-
-    def _wait_or_fade(self, reason: str) -> None:
-        if self.model.month - self.ready_since >= MAX_WAIT_MONTHS:
-            self.fade(reason)
 
     # ------------------------------------------------------------------ 5. running
     def run_month(self) -> None:
