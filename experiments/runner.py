@@ -74,10 +74,10 @@ def run_one(
 
 
 def _run_chunk(
-    params: Params, chunk: Sequence[tuple[int, SeedSequence]], model: ModelFn | None
+    chunk: Sequence[tuple[int, Params, SeedSequence]], model: ModelFn | None
 ) -> list[tuple[int, RunOutcome]]:
-    """Worker task: several replicates at once, so process start-up and pickling are paid per chunk."""
-    return [(index, run_replicate(params, seed, model)) for index, seed in chunk]
+    """Worker task: several runs at once, so process start-up and pickling are paid per chunk."""
+    return [(index, run_replicate(params, seed, model)) for index, params, seed in chunk]
 
 
 def default_workers() -> int:
@@ -109,24 +109,41 @@ def run_replicates(
     """
     if n < 1:
         raise ValueError(f"replicates must be at least 1, got {n}")
+    jobs = [(params, seed) for seed in replicate_seeds(root_seed, n)]
+    return run_jobs(jobs, workers=workers, chunk_size=chunk_size, model=model, on_done=on_done)
+
+
+def run_jobs(
+    jobs: Sequence[tuple[Params, SeedSequence]],
+    *,
+    workers: int = 1,
+    chunk_size: int | None = None,
+    model: ModelFn | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> list[RunOutcome]:
+    """Run each ``(params, seed)`` job and return the outcomes in job order.
+
+    One pool serves all jobs, so ensembles of several scenarios pay the process start-up once.
+    """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
-    seeds = list(enumerate(replicate_seeds(root_seed, n)))
-    workers = min(workers, n)
+    n = len(jobs)
+    indexed = [(index, params, seed) for index, (params, seed) in enumerate(jobs)]
+    workers = min(workers, max(n, 1))
     if workers == 1:
         outcomes = []
-        for index, seed in seeds:
+        for _, params, seed in indexed:
             outcomes.append(run_replicate(params, seed, model))
             if on_done:
                 on_done(1)
         return outcomes
 
     size = chunk_size or chunk_size_for(n, workers)
-    chunks = [seeds[start : start + size] for start in range(0, n, size)]
+    chunks = [indexed[start : start + size] for start in range(0, n, size)]
     results: list[RunOutcome | None] = [None] * n
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, params, chunk, model) for chunk in chunks]
+        futures = [pool.submit(_run_chunk, chunk, model) for chunk in chunks]
         try:
             for future in as_completed(futures):
                 done = future.result()
@@ -186,6 +203,7 @@ __all__ = [
     "chunk_size_for",
     "default_workers",
     "replicate_seeds",
+    "run_jobs",
     "run_one",
     "run_replicate",
     "run_replicates",

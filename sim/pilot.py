@@ -288,7 +288,7 @@ class Pilot(Agent):
         niemand aanwijzen die er wel over gaat'); the pilot waits until the firms' patience runs out.
         Otherwise the pilot continues when (a) the provider wants to (school: chance = its
         continuation will; others: always), (b) a funding plan covers the next run, and (c) at least
-        one partner firm stays (each with chance = its commitment).  A continued school pilot with enough runs and
+        one partner firm stays (each with chance = its commitment, none that gave up on the school).  A continued school pilot with enough runs and
         curriculum embedding becomes structural.  If not continued: engaged firms (commitment >= 0.5)
         take it to an adult-education provider or a rival school when one is present; else it fades.
         """
@@ -315,9 +315,8 @@ class Pilot(Agent):
         self.hand_over_or_fade(reason)
 
     def firms_stay(self) -> bool:
-        """Whether at least one partner firm stays on; each stays with chance = its commitment."""
-        draws = self.model.rng.random(len(self.partners))
-        return any(u < firm.commitment[self] for u, firm in zip(draws, self.partners))
+        """Whether at least one partner firm stays on (Entrepreneur.stays_with); all firms are asked."""
+        return sum(firm.stays_with(self) for firm in self.partners) > 0
 
     def continue_with(self, provider: str) -> None:
         """Continue with ``provider``; a school pilot repeated often and embedded enough becomes structural."""
@@ -371,16 +370,17 @@ class Pilot(Agent):
         """Students who enrol because of this pilot's distinctive elective (process 11).
 
         Binomial(base intake, elective draw share x reputation); reputation is the last run's quality
-        for a school-run initial-education elective and halves every year after the pilot fades.
+        for a school-run initial-education elective and halves at every intake after the pilot faded
+        (the first intake after a fade still draws at full reputation: those students chose while it ran).
         Seed, Cowcept: students enrolled 'speciaal vanwege dit keuzedeel' (and not at Nordwin).
         """
         if self.reputation <= 0.0:
             return 0
-        if self.phase is Phase.FADED:
-            self.reputation *= 0.5
         p = self.model.params.elective_draw_share * self.reputation
         drawn = int(self.model.rng.binomial(base_intake, min(p, 1.0)))
         self.students_drawn += drawn
+        if self.phase is Phase.FADED:
+            self.reputation *= 0.5  # this year's applicants still saw it running; next year's less so
         return drawn
 
     def consider_revival(self, drawn: int) -> None:

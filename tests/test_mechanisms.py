@@ -295,7 +295,10 @@ def test_firms_lose_patience_with_an_unresponsive_school():
     firm = model.entrepreneurs[0]
     firm.commitment[pilot] = 0.8
     model.school.interim_months_left = 100  # responsiveness 0
-    for _ in range(4):
+    for month in range(3):
         firm.update_commitment()
-    # three months counted, the fourth exceeds patience and halves the commitment
-    assert firm.commitment[pilot] < 0.45
+        assert not firm.gave_up_on_school[pilot], month
+    firm.update_commitment()  # the fourth unresponsive month exceeds a patience of three
+    assert firm.gave_up_on_school[pilot]
+    assert not firm.stays_with(pilot)  # never with the school it gave up on ...
+    assert firm.commitment[pilot] > 0.5  # ... though it still values the pilot (and may take it elsewhere)

@@ -92,11 +92,11 @@ class Cooperative(Agent):
         """Notice troubled pilots and intervene early (process 7).
 
         A live pilot is troubled when a partner's commitment is below 0.5, a partner is counting
-        unresponsive months, or money agreements are unclear (clarity < 0.5).  Each month monitoring
+        unresponsive months or has given up on the school, or money agreements are unclear (clarity < 0.5).  Each month monitoring
         notices it with chance ``monitoring_level``; the cooperative then intervenes with chance
         ``intervention_readiness`` if it can pay ``intervention_cost_eur``: it clarifies who pays
         (clarity closes half its gap), mediates (each partner's commitment closes 30% of its gap) and
-        restarts the partners' patience.  Seed, Smart Farming: 'een faciliterende partij die
+        restores the partners' patience with the school.  Seed, Smart Farming: 'een faciliterende partij die
         vroegtijdig ingrijpt wanneer afspraken niet worden nagekomen'.
         """
         p = self.model.params
@@ -114,14 +114,16 @@ class Cooperative(Agent):
             pilot.clarity += 0.5 * (1.0 - pilot.clarity)
             for firm in pilot.partners:
                 firm.commitment[pilot] += 0.3 * (1.0 - firm.commitment[pilot])
-                firm.unresponsive_months[pilot] = 0
+                firm.rejoin(pilot)
 
     @staticmethod
     def _troubled(pilot: Pilot) -> bool:
         if pilot.clarity < 0.5:
             return True
         return any(
-            firm.commitment[pilot] < TROUBLE_COMMITMENT or firm.unresponsive_months[pilot] > 0
+            firm.commitment[pilot] < TROUBLE_COMMITMENT
+            or firm.unresponsive_months[pilot] > 0
+            or firm.gave_up_on_school[pilot]
             for firm in pilot.partners
         )
 

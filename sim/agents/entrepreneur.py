@@ -33,6 +33,7 @@ class Entrepreneur(Agent):
         self.engagement = min(1.0, max(0.0, float(rng.normal(p.entrepreneur_engagement, 0.1))))
         self.commitment: dict[Pilot, float] = {}
         self.unresponsive_months: dict[Pilot, int] = {}
+        self.gave_up_on_school: dict[Pilot, bool] = {}
         self.hiring_value: dict[Pilot, float] = {}
         self.pilots: list[Pilot] = []
         model.network.add_person(self.key)
@@ -53,11 +54,13 @@ class Entrepreneur(Agent):
         self.pilots.append(pilot)
         self.commitment[pilot] = self.engagement
         self.unresponsive_months[pilot] = 0
+        self.gave_up_on_school[pilot] = False
         self.hiring_value[pilot] = 0.0
 
     def rejoin(self, pilot: Pilot) -> None:
-        """Contact sought again (revival): patience restored, commitment as it was left."""
+        """Contact sought again (revival) or mediated (intervention): patience restored."""
         self.unresponsive_months[pilot] = 0
+        self.gave_up_on_school[pilot] = False
 
     def learn(self, amount: float) -> None:
         """Firms learn in pilots too (LLO for professionals): knowledge closes 1% x amount of its gap."""
@@ -73,43 +76,42 @@ class Entrepreneur(Agent):
 
     # ------------------------------------------------------------------ 6. commitment
     def update_commitment(self) -> None:
-        """Weigh value received against effort, for every live pilot (process 6).
+        """Weigh value received against effort, and count the school's silence (process 6).
 
-        target = 0.2 + 0.3 x agenda strength  (a shared agenda anchors interest)
-               + 0.6 x quality x (0.5 + 0.5 x provider responsiveness)   (value of the runs so far;
-                 0.5 before the first run)
-               + 0.2 x hiring value - effort(complexity);
-        commitment moves 10% of the way to the target each month.  A month in which the school
-        provider's responsiveness is below 0.3 counts against patience; when the unresponsive months
-        exceed ``entrepreneur_patience_months`` the firm halves its commitment ('we can also work with
-        another school', Cowcept) and starts counting again.
+        Commitment to the pilot (its content) moves 10% of the way each month to
+            target = 0.2 + 0.3 x agenda strength   (a shared agenda anchors interest)
+                   + 0.6 x value                   (the quality of the runs so far; 0.5 before the first)
+                   + 0.2 x hiring value            (future staff met)
+                   - effort(complexity),           clipped to 0-1.
+        Separately, each month in which the pilot's provider is the school and its responsiveness is
+        below 0.3 counts against patience (a responsive month resets the count); when the count exceeds
+        ``entrepreneur_patience_months`` the firm gives up on the school for this pilot - it will not
+        continue with the school, but still values the pilot and may take it elsewhere (Cowcept: 'dat
+        hij ook met een ander AOC kon gaan samenwerken'; Smart Farming: continued with Terra Next).
         """
         p = self.model.params
-        school = self.model.school
-        school_response = school.responsiveness()
+        school_response = self.model.school.responsiveness()
         anchor = 0.2 + 0.3 * p.agenda_strength
         for pilot in self.pilots:
             if pilot.phase not in ALIVE:
                 continue
-            response = school_response if pilot.provider == SCHOOL else 1.0
             value = pilot.quality if pilot.runs > 0 or pilot.in_run else 0.5
-            target = (
-                anchor
-                + 0.6 * value * (0.5 + 0.5 * response)
-                + 0.2 * self.hiring_value[pilot]
-                - EFFORT[pilot.complexity]
-            )
+            target = anchor + 0.6 * value + 0.2 * self.hiring_value[pilot] - EFFORT[pilot.complexity]
             target = min(1.0, max(0.0, target))
-            current = self.commitment[pilot]
-            current += COMMITMENT_ADJUSTMENT * (target - current)
-            if response < UNRESPONSIVE:
+            self.commitment[pilot] += COMMITMENT_ADJUSTMENT * (target - self.commitment[pilot])
+            if pilot.provider == SCHOOL and school_response < UNRESPONSIVE:
                 self.unresponsive_months[pilot] += 1
                 if self.unresponsive_months[pilot] > p.entrepreneur_patience_months:
-                    current *= 0.5
-                    self.unresponsive_months[pilot] = 0
+                    self.gave_up_on_school[pilot] = True
             else:
                 self.unresponsive_months[pilot] = 0
-            self.commitment[pilot] = current
+
+    def stays_with(self, pilot: Pilot) -> bool:
+        """Whether the firm goes on with the pilot's provider: chance = commitment; never with a school
+        it has given up on."""
+        if pilot.provider == SCHOOL and self.gave_up_on_school[pilot]:
+            return False
+        return self.model.rng.random() < self.commitment[pilot]
 
     def contribution_eur(self, pilot: Pilot) -> float:
         """What this firm will pay towards a run: willingness x its commitment to the pilot."""
