@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 from numpy.random import SeedSequence
@@ -159,18 +160,12 @@ def run_jobs(
     return results  # type: ignore[return-value]
 
 
-def run_with_progress(
-    params: Params,
-    root_seed: int,
-    n: int,
-    *,
-    workers: int = 1,
-    model: ModelFn | None = None,
-    show: bool = True,
-) -> list[RunOutcome]:
-    """:func:`run_replicates` with a rich progress bar on stderr (runs done, elapsed, ETA)."""
+@contextmanager
+def progress_bar(total: int, description: str, show: bool = True) -> Iterator[Callable[[int], None]]:
+    """Yield an ``on_done(k)`` callback advancing a rich progress bar on stderr (runs done, elapsed, ETA)."""
     if not show:
-        return run_replicates(params, root_seed, n, workers=workers, model=model)
+        yield lambda k: None
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -191,10 +186,24 @@ def run_with_progress(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        task = progress.add_task(f"replicates ({min(workers, n)} worker{'s' if min(workers, n) > 1 else ''})", total=n)
-        return run_replicates(
-            params, root_seed, n, workers=workers, model=model, on_done=lambda k: progress.advance(task, k)
-        )
+        task = progress.add_task(description, total=total)
+        yield lambda k: progress.advance(task, k)
+
+
+def run_with_progress(
+    params: Params,
+    root_seed: int,
+    n: int,
+    *,
+    workers: int = 1,
+    model: ModelFn | None = None,
+    show: bool = True,
+) -> list[RunOutcome]:
+    """:func:`run_replicates` with a progress bar on stderr."""
+    used = min(workers, n)
+    label = f"replicates ({used} worker{'s' if used > 1 else ''})"
+    with progress_bar(n, label, show) as on_done:
+        return run_replicates(params, root_seed, n, workers=workers, model=model, on_done=on_done)
 
 
 __all__ = [
@@ -207,5 +216,6 @@ __all__ = [
     "run_one",
     "run_replicate",
     "run_replicates",
+    "progress_bar",
     "run_with_progress",
 ]

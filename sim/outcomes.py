@@ -77,6 +77,7 @@ PILOT_FIELDS: dict[str, str] = {
     "first_run_month": "month its first run started (-1 if never)",
     "fade_month": "month it faded (-1 if never)",
     "subsidy_end_month": "month its subsidy ended (-1 if never subsidised or still paying)",
+    "funding_end_month": "month the last run its subsidy could pay ended (-1 if never)",
     "revivals": "times revived by student demand",
     "last_setback": "why it was last not continued (empty if never)",
     "initial_education_involved": "whether the school's initial education took part in a run",

@@ -105,7 +105,10 @@ class Pilot(Agent):
         self.school_in_this_run = False
         # money
         self.subsidy_months_left = 0
+        self.reserved_plan: dict[str, float] | None = None
+        self.mediated = False  # the cooperative intervened since the last decision
         self.subsidy_end_month = -1
+        self.funding_end_month = -1  # end of the last run a subsidy could pay (P5)
         self.ever_subsidised = False
         # quality and learning of the current run
         self.quality = 0.0
@@ -159,9 +162,11 @@ class Pilot(Agent):
             self.room_granted = True
 
     def give_up_waiting(self) -> None:
-        """A pilot ready to run that has not started within ``MAX_WAIT_MONTHS`` fades (process 4)."""
+        """A pilot ready to run that has not started within ``MAX_WAIT_MONTHS`` is given up (process 4):
+        engaged firms take it elsewhere, or it fades (``hand_over_or_fade``)."""
         if self.phase in WAITING_TO_START and self.model.month - self.ready_since > MAX_WAIT_MONTHS:
-            self.fade(self.waiting_for or "never started")
+            self.last_setback = self.waiting_for or "never started"
+            self.hand_over_or_fade(self.last_setback)
 
     def try_start_run(self) -> None:
         """At a start month, find room, money, coaches and learners, and start a run (process 4).
@@ -176,7 +181,8 @@ class Pilot(Agent):
         if self.needs_room:
             self.waiting_for = "no room from the school"
             return
-        plan = model.funding_plan(self)  # structural pilots: an empty plan (regular budget)
+        # Money set aside at a continuation decision, else a plan now (structural: the regular budget).
+        plan = self.reserved_plan if self.reserved_plan is not None else model.funding_plan(self)
         if plan is None:
             self.waiting_for = "no money for the run"
             return
@@ -195,7 +201,9 @@ class Pilot(Agent):
             self.team = []
             self.waiting_for = "no coaches or learners"
             return
-        model.commit_funding(self, plan)
+        if self.reserved_plan is None:
+            model.commit_funding(self, plan)
+        self.reserved_plan = None
         self.learners = learners
         if self.school_in_this_run and self.target_group == "adult":
             self.initial_education_involved = True
@@ -270,6 +278,8 @@ class Pilot(Agent):
         self.learners = []
         self.in_run = False
         self.runs += 1
+        if self.ever_subsidised and self.funding_end_month < 0 and self.subsidy_months_left < self.run_length:
+            self.funding_end_month = model.month  # the subsidy cannot pay another run
         if self.runs == 1:
             self.first_run_quality = self.quality
             self.satisfaction_after_first_run = self.engagement()
@@ -302,17 +312,31 @@ class Pilot(Agent):
             if self.months_waiting_for_decision <= model.patience_of(self):
                 return
             reason = "decision vacuum (interim)"
-        elif self.provider == SCHOOL and rng.random() >= school.continuation_will():
+        elif self.provider == SCHOOL and rng.random() >= self.school_will():
             reason = "school not willing"
-        elif model.funding_plan(self) is None:
+        elif (plan := model.funding_plan(self)) is None:
             reason = "no money for the next run"
         elif not self.firms_stay():
             reason = "firms disengaged"
         else:
+            model.commit_funding(self, plan)  # the money is set aside now, for the next run
+            self.reserved_plan = plan
+            self.mediated = False
             self.continue_with(self.provider)
             return
         self.last_setback = reason
+        self.mediated = False
         self.hand_over_or_fade(reason)
+
+    def school_will(self) -> float:
+        """The school's will to continue this pilot (School.continuation_will); after a mediation by the
+        cooperative the decision is taken on the agreements: the will closes half its gap to the
+        pilot's clarity of agreements when that is higher (Smart Farming: 'een faciliterende partij die
+        vroegtijdig ingrijpt wanneer afspraken niet worden nagekomen')."""
+        will = self.model.school.continuation_will()
+        if self.mediated:
+            will += 0.5 * max(0.0, self.clarity - will)
+        return will
 
     def firms_stay(self) -> bool:
         """Whether at least one partner firm stays on (Entrepreneur.stays_with); all firms are asked."""
@@ -334,18 +358,26 @@ class Pilot(Agent):
         self._note_first_decision()
 
     def hand_over_or_fade(self, reason: str) -> None:
-        """Engaged firms look for another provider (Smart Farming: Terra Next; Nordwin waiting)."""
-        model = self.model
-        rng = model.rng
-        params = model.params
-        if self.engagement() >= 0.5:
-            if self.provider != ADULT_PROVIDER and rng.random() < params.outside_provider_presence:
-                self.take_over(ADULT_PROVIDER)
-                return
-            if self.provider != RIVAL_SCHOOL and rng.random() < params.rival_school_presence:
-                self.take_over(RIVAL_SCHOOL)
-                return
+        """Engaged firms look for another provider (Smart Farming: Terra Next; Nordwin waiting); if they
+        find none, the cooperative may step in and broker one (``Cooperative.broker_provider``)."""
+        if self.find_provider() or (self.model.cooperative.broker_provider(self) and self.find_provider()):
+            return
         self.fade(reason)
+
+    def find_provider(self) -> bool:
+        """With firms engaged (mean commitment >= 0.5), an adult-education provider takes the pilot over
+        with chance ``outside_provider_presence``, else a rival school with ``rival_school_presence``."""
+        rng = self.model.rng
+        params = self.model.params
+        if self.engagement() < 0.5:
+            return False
+        if self.provider != ADULT_PROVIDER and rng.random() < params.outside_provider_presence:
+            self.take_over(ADULT_PROVIDER)
+            return True
+        if self.provider != RIVAL_SCHOOL and rng.random() < params.rival_school_presence:
+            self.take_over(RIVAL_SCHOOL)
+            return True
+        return False
 
     def take_over(self, provider: str) -> None:
         self.provider = provider
@@ -428,6 +460,7 @@ class Pilot(Agent):
             "first_run_month": self.first_run_month,
             "fade_month": self.fade_month,
             "subsidy_end_month": self.subsidy_end_month,
+            "funding_end_month": self.funding_end_month,
             "revivals": self.revivals,
             "last_setback": self.last_setback,
             "initial_education_involved": self.initial_education_involved,

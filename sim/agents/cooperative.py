@@ -95,8 +95,9 @@ class Cooperative(Agent):
         unresponsive months or has given up on the school, or money agreements are unclear (clarity < 0.5).  Each month monitoring
         notices it with chance ``monitoring_level``; the cooperative then intervenes with chance
         ``intervention_readiness`` if it can pay ``intervention_cost_eur``: it clarifies who pays
-        (clarity closes half its gap), mediates (each partner's commitment closes 30% of its gap) and
-        restores the partners' patience with the school.  Seed, Smart Farming: 'een faciliterende partij die
+        (clarity closes half its gap), mediates (each partner's commitment closes 30% of its gap),
+        restores the partners' patience with the school, and holds the school to the agreements at its
+        next decision (``Pilot.school_will``).  Seed, Smart Farming: 'een faciliterende partij die
         vroegtijdig ingrijpt wanneer afspraken niet worden nagekomen'.
         """
         p = self.model.params
@@ -112,9 +113,30 @@ class Cooperative(Agent):
             self.eur_spent += p.intervention_cost_eur
             self.interventions += 1
             pilot.clarity += 0.5 * (1.0 - pilot.clarity)
+            pilot.mediated = True
             for firm in pilot.partners:
                 firm.commitment[pilot] += 0.3 * (1.0 - firm.commitment[pilot])
                 firm.rejoin(pilot)
+
+    def broker_provider(self, pilot: Pilot) -> bool:
+        """A dropped pilot the cooperative notices (chance ``monitoring_level``) and acts on (chance
+        ``intervention_readiness``, if it can pay ``intervention_cost_eur``) gets a second search for a
+        provider, with the firms' commitment restored by 30% of its gap.  Seed, Smart Farming: 'pak als
+        Gebiedscooperatie de kans om handen en voeten te geven aan Workcept'; the cooperative 'staat nu
+        buiten de gemaakte afspraak'.  Returns whether it stepped in.
+        """
+        p = self.model.params
+        rng = self.model.rng
+        if rng.random() >= p.monitoring_level or rng.random() >= p.intervention_readiness:
+            return False
+        if self.budget_left_eur < p.intervention_cost_eur:
+            return False
+        self.budget_left_eur -= p.intervention_cost_eur
+        self.eur_spent += p.intervention_cost_eur
+        self.interventions += 1
+        for firm in pilot.partners:
+            firm.commitment[pilot] += 0.3 * (1.0 - firm.commitment[pilot])
+        return True
 
     @staticmethod
     def _troubled(pilot: Pilot) -> bool:
