@@ -263,11 +263,13 @@ def _bootstrap_ratio(counts: np.ndarray, top: int, bottom: int, seed: int = 0) -
         fades, months = sample[:, :, 0].sum(axis=0), sample[:, :, 1].sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             hazard = fades / months
-        return hazard[top] / hazard[bottom]
+            return hazard[top] / hazard[bottom]
 
     rng = np.random.default_rng(seed)
-    draws = [ratio(counts[rng.integers(len(counts), size=len(counts))]) for _ in range(2000)]
-    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    draws = np.array([ratio(counts[rng.integers(len(counts), size=len(counts))]) for _ in range(2000)])
+    # inverted_cdf never interpolates, so a resample with no fades in the reference window (ratio = inf)
+    # gives an infinite bound instead of NaN.
+    low, high = np.nanquantile(draws, [0.025, 0.975], method="inverted_cdf")
     return float(ratio(counts)), float(low), float(high)
 
 
