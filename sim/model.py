@@ -214,9 +214,6 @@ class LearningCommunityModel(Model):
             return None
         return candidates[int(self.rng.integers(len(candidates)))]
 
-    def patience_of(self, pilot: Pilot) -> float:
-        return self.params.entrepreneur_patience_months
-
     def mark_shock(self) -> None:
         """A director change is a shock to every live pilot that has run (for resilience)."""
         for pilot in self.pilots:
@@ -307,7 +304,7 @@ class LearningCommunityModel(Model):
 
     def release_pilot(self, pilot: Pilot) -> None:
         """A pilot leaves the school's hands: free its coaches and learners."""
-        self.school.release_coaches(pilot, pilot.team)
+        self.school.release_coaches(pilot)
         self.release_learners(pilot.learners)
         pilot.learners = []
         pilot.in_run = False

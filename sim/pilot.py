@@ -196,7 +196,7 @@ class Pilot(Agent):
         self.team = team
         learners = model.recruit_learners(self)
         if not team or len(learners) < MIN_LEARNERS:
-            school.release_coaches(self, team)
+            school.release_coaches(self)
             model.release_learners(learners)
             self.team = []
             self.waiting_for = "no coaches or learners"
@@ -273,7 +273,7 @@ class Pilot(Agent):
         hiring_value = 1.0 if self.target_group == "adult" else 0.5
         for firm in self.partners:
             firm.meet_future_staff(self, hiring_value * len(self.learners))
-        model.school.release_coaches(self, self.team)
+        model.school.release_coaches(self)
         model.release_learners(self.learners)
         self.learners = []
         self.in_run = False
@@ -309,7 +309,7 @@ class Pilot(Agent):
         school = model.school
         if self.provider == SCHOOL and school.in_interim:
             self.months_waiting_for_decision += 1
-            if self.months_waiting_for_decision <= model.patience_of(self):
+            if self.months_waiting_for_decision <= model.params.entrepreneur_patience_months:
                 return
             reason = "decision vacuum (interim)"
         elif self.provider == SCHOOL and rng.random() >= self.school_will():

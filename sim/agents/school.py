@@ -234,7 +234,7 @@ class School(Agent):
             teacher.pilot = pilot
         return [t.key for t in chosen]
 
-    def release_coaches(self, pilot: Pilot, team: list) -> None:
+    def release_coaches(self, pilot: Pilot) -> None:
         for teacher in self.teachers:
             if teacher.pilot is pilot:
                 teacher.pilot = None
