@@ -229,6 +229,7 @@ def print_params_table(rows: list[ParamInfo]) -> None:
     Console(markup=False, width=None if sys.stdout.isatty() else 200).print(table)
 
 
+from experiments import cli_analysis  # noqa: E402,F401  (registers sweep/sensitivity/resume)
 from experiments import cli_cases  # noqa: E402,F401  (registers compare/validate)
 
 if __name__ == "__main__":

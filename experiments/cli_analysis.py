@@ -1,0 +1,283 @@
+"""``lcsim sweep``, ``lcsim sensitivity`` and ``lcsim resume``: many runs from a TOML file to a ranked table.
+
+Registered on the ``lcsim`` Typer app of :mod:`experiments.cli` when that module imports this one.
+User mistakes (a bad file, a bad option, an existing output folder) end with exit code 2 and a message
+naming the file or option, the value and what is allowed, before anything is created.  A study whose
+runs partly failed still writes everything and its analysis, then exits with code 1.  Ctrl-C leaves a
+run set that ``lcsim resume`` completes (exit code 130).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from experiments.backends import BACKENDS
+from experiments.cli import app, fail
+from experiments.config import ConfigError
+
+#: Allowed values of the integer options (checked by hand so errors can name the value).
+RANGES = {"workers": (1, 1024), "chunk-size": (1, 1_000_000), "max-runs": (1, 10**9)}
+
+HELP_BACKEND = f"Where runs execute: {' | '.join(BACKENDS)} (default processes)."
+HELP_WORKERS = "Worker processes for the processes backend, 1 to 1024 (default: number of CPUs)."
+HELP_OUT = "Run-set folder (default: results/<name>)."
+HELP_CHUNK = "Runs per chunk (default: adaptive, about 2 s of model time per chunk)."
+HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
+
+
+def _integer(option: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    low, high = RANGES[option]
+    try:
+        value = int(text.strip().replace("_", ""))
+    except ValueError:
+        raise fail(f"--{option} {text}: not an integer; allowed: an integer from {low} to {high}") from None
+    if not low <= value <= high:
+        raise fail(f"--{option} {value}: out of range; allowed: an integer from {low} to {high}")
+    return value
+
+
+def _backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise fail(f"--backend {name}: unknown backend; allowed: {', '.join(BACKENDS)}")
+    return name
+
+
+def _out_folder(out: Path, force: bool) -> None:
+    """Refuse an existing folder unless --force (and then only an earlier run set or an empty folder)."""
+    from experiments.store import OutputFolderError, check_out_dir
+
+    if out.exists() and not force:
+        raise fail(f"--out {out}: the folder already exists; allowed: a new path, --force to replace it, or "
+                   f"`lcsim resume {out}` to finish an interrupted run set")
+    try:
+        check_out_dir(out, force)
+    except OutputFolderError as exc:
+        raise fail(str(exc)) from None
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def _progress_bar(show: bool, label: str):
+    """A rich progress bar (runs done, runs failed, elapsed, ETA) as an engine progress callback."""
+    if not show:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("runs, {task.fields[failed]} failed"), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=_console(), transient=False) as progress:
+        task = progress.add_task(label, total=None, failed=0)
+        failed = 0
+
+        def callback(event: str, counts: dict[str, int]) -> None:
+            nonlocal failed
+            if event == "start":
+                failed = counts["failed"]
+                progress.update(task, total=counts["total"], completed=counts["done"] + counts["failed"],
+                                failed=failed)
+            else:
+                failed += counts["failed"]
+                progress.update(task, advance=counts["done"] + counts["failed"], failed=failed)
+
+        yield callback
+
+
+def _report(result: Any, config: Any) -> None:
+    """Print the ranked tables (or the sweep table); exit 1 if any run failed."""
+    from rich.console import Console
+
+    from experiments.analysis import print_rankings, print_sweep
+
+    out_console = Console(width=None if sys.stdout.isatty() else 160)
+    if config.kind == "sweep":
+        print_sweep(result.analysis, out_console)
+    else:
+        print_rankings(result.analysis, out_console)
+    runset = result.runset
+    typer.echo(f"run set written to {runset.path} (report: {runset.path / 'analysis' / 'report.md'})", err=True)
+    if result.failed:
+        typer.echo(f"error: {result.failed} of {runset.n_runs} runs failed; parameters, seeds and tracebacks are in "
+                   f"{runset.path / 'failures'}; retry them with `lcsim resume {runset.path} --retry-failed`",
+                   err=True)
+        raise typer.Exit(1)
+
+
+def _workers(backend: str, workers: int | None) -> int:
+    from experiments.runner import default_workers
+
+    return 1 if backend == "serial" else (workers or default_workers())
+
+
+@contextmanager
+def _interruptible(path: Path):
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def _busy_is_a_user_error():
+    from experiments.resultset import RunSetBusyError
+
+    try:
+        yield
+    except RunSetBusyError as exc:
+        raise fail(str(exc)) from None
+
+
+def _start(kind: str, config_path: Path, *, backend: str, workers: str | None, out: Path | None, force: bool,
+           chunk_size: str | None, progress: bool, until_converged: bool = False,
+           max_runs: str | None = None) -> None:
+    from experiments.engine import check_design, first_stage
+    from experiments.models import load_model
+    from experiments.study import run_study
+    from experiments.sweep_config import load_study
+
+    backend = _backend(backend)
+    n_workers = _integer("workers", workers)
+    n_chunk = _integer("chunk-size", chunk_size)
+    n_max = _integer("max-runs", max_runs)
+    try:
+        config = load_study(config_path, kind)
+        out = out if out is not None else Path("results") / config.name
+        _out_folder(out, force)
+        frame, _ = first_stage(config)
+        check_design(config, load_model(config.model), frame)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    console = _console()
+    for warning in config.warnings:
+        console.print(f"warning: {warning}", style="yellow")
+    if out.exists():
+        shutil.rmtree(out)
+    used = _workers(backend, n_workers)
+    console.print(f"{config.name}: {len(frame)} design points x {config.replicates} replicates = "
+                  f"{len(frame) * config.replicates} runs -> {out}")
+    label = f"{config.name} ({backend}, {used} worker{'s' if used > 1 else ''})"
+    with _interruptible(out):
+        result = run_study(config, out, backend=backend, workers=used, chunk_size=n_chunk,
+                           until_converged=until_converged, max_runs=n_max,
+                           progress=lambda: _progress_bar(progress, label), say=console.print)
+    _report(result, config)
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(metavar="SWEEP.toml", help="Sweep file, e.g. configs/sweeps/x.toml.",
+                                           show_default=False)],
+    backend: Annotated[str, typer.Option(help=HELP_BACKEND)] = "processes",
+    workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")] = False,
+    chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
+    _start("sweep", config, backend=backend, workers=workers, out=out, force=force, chunk_size=chunk_size,
+           progress=progress)
+
+
+@app.command()
+def sensitivity(
+    config: Annotated[Path, typer.Argument(metavar="SENSITIVITY.toml", show_default=False,
+                                           help="Sensitivity file, e.g. configs/sensitivity/baseline_morris.toml.")],
+    until_converged: Annotated[bool, typer.Option("--until-converged", help=(
+        "Double the base sample (reusing all runs) until the top factors' interval half-widths are below the "
+        "threshold and the top ranking is stable."))] = False,
+    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    backend: Annotated[str, typer.Option(help=HELP_BACKEND)] = "processes",
+    workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")] = False,
+    chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Run a Morris or Sobol' sensitivity analysis; print and write the ranked factors with intervals."""
+    _start("sensitivity", config, backend=backend, workers=workers, out=out, force=force, chunk_size=chunk_size,
+           progress=progress, until_converged=until_converged, max_runs=max_runs)
+
+
+@app.command()
+def resume(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A run-set folder.", show_default=False)],
+    backend: Annotated[str, typer.Option(help=HELP_BACKEND)] = "processes",
+    workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run the failed runs again too.")] = False,
+    until_converged: Annotated[bool, typer.Option("--until-converged", help=(
+        "Switch the run set to doubling until converged (reusing every run), even if it was started without."
+    ))] = False,
+    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Finish an interrupted sweep or sensitivity run set: run only what is missing, then analyse."""
+    from experiments.models import UnknownModelError
+    from experiments.resultset import RunSet, RunSetError
+    from experiments.study import resume_study
+    from experiments.sweep_config import StudyConfig
+
+    backend = _backend(backend)
+    n_workers = _integer("workers", workers)
+    n_chunk = _integer("chunk-size", chunk_size)
+    n_max = _integer("max-runs", max_runs)
+    if not directory.is_dir():
+        raise fail(f"{directory}: no such folder; allowed: a run-set folder written by `lcsim sweep` or "
+                   "`lcsim sensitivity`")
+    try:
+        runset = RunSet.open(directory)
+        config = StudyConfig.from_dict(runset.manifest["study"])
+        from experiments.models import load_model
+
+        load_model(config.model)
+    except (RunSetError, UnknownModelError, KeyError) as exc:
+        raise fail(f"{directory}: cannot resume ({exc})") from None
+    if (until_converged or n_max is not None) and config.design["type"] not in ("sobol", "morris"):
+        raise fail(f"--until-converged: {directory} holds a {config.design['type']} sweep; allowed: only for "
+                   "Morris or Sobol' run sets")
+    console = _console()
+    console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
+    used = _workers(backend, n_workers)
+    label = f"{config.name} ({backend}, {used} worker{'s' if used > 1 else ''})"
+    with _interruptible(directory), _busy_is_a_user_error():
+        result = resume_study(directory, backend=backend, workers=used, chunk_size=n_chunk, retry_failed=retry_failed,
+                              until_converged=until_converged or None, max_runs=n_max,
+                              progress=lambda: _progress_bar(progress, label), say=console.print)
+    _report(result, config)
+
+
+def _register_on_main_module() -> None:
+    """``python -m experiments.cli`` runs cli.py as ``__main__``, a second module object with its own ``app``;
+    register the commands there too so that form of the command line has them."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    main_app = getattr(main, "app", None)
+    if spec is not None and spec.name == "experiments.cli" and main_app is not None and main_app is not app:
+        for command in (sweep, sensitivity, resume):
+            main_app.command()(command)
+
+
+_register_on_main_module()

@@ -1,0 +1,129 @@
+"""A whole study in one call: create (or reopen) a run set, execute what is missing, double the design
+while ``until_converged`` asks for it, then analyse and write the analysis.
+
+The command line (:mod:`experiments.cli_analysis`) and tests and notebooks all go through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from experiments.backends import make_evaluator
+from experiments.engine import (
+    ProgressCallback,
+    add_doubling_stage,
+    create_runset,
+    execute,
+    next_stage,
+    open_runset,
+    record_resume,
+)
+from experiments.models import ModelSpec
+from experiments.resultset import RunSet
+from experiments.sweep_config import StudyConfig
+
+#: Makes a progress callback for one execution pass (a context manager yielding the callback or None).
+ProgressFactory = Callable[[], AbstractContextManager[ProgressCallback | None]]
+
+
+@dataclass
+class StudyResult:
+    """What a study left behind."""
+
+    runset: RunSet
+    analysis: Any = None  # experiments.analysis.StudyAnalysis when analysed
+    failed: int = 0
+    converged: bool | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+def drive(runset: RunSet, config: StudyConfig, spec: ModelSpec, *, backend: str = "serial", workers: int = 1,
+          chunk_size: int | None = None, retry_failed: bool = False, until_converged: bool = False,
+          max_runs: int | None = None, progress: ProgressFactory | None = None,
+          say: Callable[[str], None] = lambda text: None) -> bool | None:
+    """Execute the missing runs; with ``until_converged`` double the design until converged or ``max_runs``.
+
+    Returns the convergence verdict (None when not asked for).
+    """
+    from experiments.analysis import check_convergence
+
+    progress = progress or (lambda: nullcontext(None))
+    limit = max_runs if max_runs is not None else int(config.convergence["max_runs"])
+    with progress() as callback:
+        execute(runset, config, spec, make_evaluator(backend, workers), chunk_size=chunk_size,
+                retry_failed=retry_failed, progress=callback)
+    if not until_converged:
+        return None
+    while True:
+        verdict = check_convergence(runset, config)
+        if verdict.converged:
+            say(f"converged at {runset.n_runs} runs")
+            return True
+        frame, _ = next_stage(config, runset)
+        extra = len(frame) * config.replicates
+        if runset.n_runs + extra > limit:
+            say(f"not converged at {runset.n_runs} runs, and doubling would exceed the run limit {limit}; stopping")
+            for reason in verdict.reasons:
+                say(f"  {reason}")
+            return False
+        say(f"not converged at {runset.n_runs} runs ({'; '.join(verdict.reasons[:2])}); doubling: +{extra} runs")
+        add_doubling_stage(runset, config, spec)
+        with progress() as callback:
+            execute(runset, config, spec, make_evaluator(backend, workers), chunk_size=chunk_size, progress=callback)
+
+
+def finish(runset: RunSet, config: StudyConfig, converged: bool | None, *, analyse: bool = True) -> StudyResult:
+    """Analyse and write the analysis (unless ``analyse`` is false); count failures."""
+    result = StudyResult(runset, failed=len(runset.failures()), converged=converged)
+    if analyse:
+        from experiments.analysis import analyse_runset, write_analysis
+
+        result.analysis = analyse_runset(runset, config)
+        write_analysis(runset, result.analysis)
+    return result
+
+
+def run_study(config: StudyConfig, out: Path, *, backend: str = "serial", workers: int = 1,
+              chunk_size: int | None = None, until_converged: bool = False, max_runs: int | None = None,
+              analyse: bool = True, command: str | None = None, progress: ProgressFactory | None = None,
+              say: Callable[[str], None] = lambda text: None) -> StudyResult:
+    """Create the run set at ``out`` (which must not exist), run it, analyse it."""
+    runset, spec = create_runset(config, out, command=command)
+    limit = max_runs if max_runs is not None else int(config.convergence["max_runs"])
+    with runset.lock():
+        runset.update_manifest(until_converged=until_converged, max_runs=limit if until_converged else None)
+        converged = drive(runset, config, spec, backend=backend, workers=workers, chunk_size=chunk_size,
+                          until_converged=until_converged, max_runs=limit, progress=progress, say=say)
+        return finish(runset, config, converged, analyse=analyse)
+
+
+def resume_study(path: Path, *, backend: str = "serial", workers: int = 1, chunk_size: int | None = None,
+                 retry_failed: bool = False, until_converged: bool | None = None, max_runs: int | None = None,
+                 analyse: bool = True, command: str | None = None, progress: ProgressFactory | None = None,
+                 say: Callable[[str], None] = lambda text: None) -> StudyResult:
+    """Reopen the run set at ``path``, run only what is missing (continuing a convergence loop), analyse.
+
+    ``until_converged=True`` (or a ``max_runs``) switches the run set to doubling until converged.
+    """
+    runset, config, spec, warnings = open_runset(path)
+    for warning in warnings:
+        say(f"warning: {warning}")
+    until = bool(runset.manifest.get("until_converged")) or bool(until_converged) or max_runs is not None
+    limit = max_runs or int(runset.manifest.get("max_runs") or config.convergence["max_runs"])
+    with runset.lock():
+        record_resume(runset, command)
+        if until:
+            runset.update_manifest(until_converged=True, max_runs=limit)
+        converged = drive(runset, config, spec, backend=backend, workers=workers, chunk_size=chunk_size,
+                          retry_failed=retry_failed, until_converged=until, max_runs=limit, progress=progress,
+                          say=say)
+        result = finish(runset, config, converged, analyse=analyse)
+    result.messages.extend(warnings)
+    return result
+
+
+__all__ = ["StudyResult", "drive", "finish", "resume_study", "run_study"]
