@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 USAGE_ERROR = 2
 
 #: Allowed values of the integer options of `lcsim run` (checked by hand to name the value in errors).
-OPTION_RANGES = {"replicates": (1, 1_000_000), "seed": (0, 2**63 - 1), "workers": (1, 1024)}
+OPTION_RANGES = {
+    "replicates": (1, 1_000_000),
+    "seed": (0, 2**63 - 1),
+    "workers": (1, 1024),
+    "chunk-size": (1, 1_000_000),
+    "max-runs": (1, 10**9),
+}
 
 
 def fail(message: str) -> typer.Exit:

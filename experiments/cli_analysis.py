@@ -18,11 +18,9 @@ from typing import Annotated, Any
 import typer
 
 from experiments.backends import BACKENDS
-from experiments.cli import app, fail
+from experiments.cli import _integer_option, app, fail
 from experiments.config import ConfigError
 
-#: Allowed values of the integer options (checked by hand so errors can name the value).
-RANGES = {"workers": (1, 1024), "chunk-size": (1, 1_000_000), "max-runs": (1, 10**9)}
 
 HELP_BACKEND = f"Where runs execute: {' | '.join(BACKENDS)} (default processes)."
 HELP_WORKERS = "Worker processes for the processes backend, 1 to 1024 (default: number of CPUs)."
@@ -32,16 +30,8 @@ HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would 
 
 
 def _integer(option: str, text: str | None) -> int | None:
-    if text is None:
-        return None
-    low, high = RANGES[option]
-    try:
-        value = int(text.strip().replace("_", ""))
-    except ValueError:
-        raise fail(f"--{option} {text}: not an integer; allowed: an integer from {low} to {high}") from None
-    if not low <= value <= high:
-        raise fail(f"--{option} {value}: out of range; allowed: an integer from {low} to {high}")
-    return value
+    """An optional integer option, checked like those of `lcsim run` (the value named in errors)."""
+    return None if text is None else _integer_option(option, text)
 
 
 def _backend(name: str) -> str:
