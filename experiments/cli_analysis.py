@@ -65,18 +65,11 @@ def _progress_bar(show: bool, label: str):
     if not show:
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import Progress
 
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("runs, {task.fields[failed]} failed"), TimeElapsedColumn(), TextColumn("ETA"),
-               TimeRemainingColumn())
+    from experiments.runner import progress_columns
+
+    columns = progress_columns("runs, {task.fields[failed]} failed")
     with Progress(*columns, console=_console(), transient=False) as progress:
         task = progress.add_task(label, total=None, failed=0)
         failed = 0

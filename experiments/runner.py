@@ -160,6 +160,27 @@ def run_jobs(
     return results  # type: ignore[return-value]
 
 
+def progress_columns(runs_text: str = "runs") -> tuple:
+    """The columns of every lcsim progress bar: label, bar, done/total, ``runs_text``, elapsed, ETA."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(runs_text),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+
+
 @contextmanager
 def progress_bar(total: int, description: str, show: bool = True) -> Iterator[Callable[[int], None]]:
     """Yield an ``on_done(k)`` callback advancing a rich progress bar on stderr (runs done, elapsed, ETA)."""
@@ -167,25 +188,9 @@ def progress_bar(total: int, description: str, show: bool = True) -> Iterator[Ca
         yield lambda k: None
         return
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import Progress
 
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+    with Progress(*progress_columns(), console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task(description, total=total)
         yield lambda k: progress.advance(task, k)
 
