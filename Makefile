@@ -12,7 +12,7 @@ SEED ?= 7
 OUT ?= results/baseline
 PYTEST_ARGS ?=
 
-.PHONY: run test params bench install clean
+.PHONY: run test test-slurm test-browser viz params bench install clean
 
 run: $(STAMP)
 	$(VENV)/bin/lcsim run $(CONFIG) --replicates $(REPLICATES) --seed $(SEED) --out $(OUT) --force
@@ -23,6 +23,18 @@ test: $(STAMP)
 	if [ -n "$$PYTEST_EXIT_FILE" ]; then echo $$status > "$$PYTEST_EXIT_FILE"; fi; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - treated as a failure" >&2; fi; \
 	exit $$status
+
+# A single-node SLURM cluster (Debian's slurm-wlm and munge, needs root to install) and a sweep through it.
+test-slurm: $(STAMP)
+	bash tests/slurm/run_tests.sh
+
+# The viewer in headless Chromium (Debian's package, installed through apt when missing; needs root then).
+test-browser: $(STAMP)
+	bash tests/browser/run_tests.sh
+
+# The interactive viewer on http://127.0.0.1:8765 (Ctrl-C stops it).
+viz: $(STAMP)
+	$(VENV)/bin/lcsim viz
 
 params: $(STAMP)
 	$(VENV)/bin/lcsim params
