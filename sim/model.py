@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from mesa import Model
+from mesa import Agent, Model
 
 from sim.agents import Cooperative, Entrepreneur, Government, School, Student
 from sim.network import TieNetwork
@@ -395,6 +395,12 @@ def run_model(params: Params, seed) -> RunOutcome:
     ``seed`` is a ``numpy.random.SeedSequence`` (or an int); it is the run's only randomness.
     """
     model = LearningCommunityModel(params=params, rng=seed)
-    for _ in range(params.horizon_months):
-        model.step()
-    return model.outcome()
+    try:
+        for _ in range(params.horizon_months):
+            model.step()
+        return model.outcome()
+    finally:
+        # Mesa 3.3 keeps a unique-id counter per model in the class attribute ``Agent._ids`` and never
+        # drops it (mesa/mesa#3179), so every finished model -- about 250 KB -- would stay alive for the
+        # life of the process.  A sweep runs hundreds of thousands of models in one worker: let go here.
+        Agent._ids.pop(model, None)

@@ -54,6 +54,20 @@ def test_global_random_state_is_never_used():
     np.testing.assert_array_equal(outcome_arrays(a)[1], outcome_arrays(b)[1])
 
 
+def test_finished_runs_are_released():
+    """run_model lets go of its model (Mesa 3.3's Agent._ids would keep every model alive: mesa#3179)."""
+    import gc
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(obj, LearningCommunityModel) for obj in gc.get_objects())
+
+    before = alive()
+    for seq in np.random.SeedSequence(5).spawn(3):
+        run_model(Params(horizon_months=12), seq)
+    assert alive() == before
+
+
 def test_outcome_has_every_declared_field():
     params = Params(horizon_months=48)
     outcome = run_model(params, np.random.SeedSequence(1))
