@@ -5,6 +5,9 @@ User mistakes (a bad file, a bad option, an existing output folder) end with exi
 naming the file or option, the value and what is allowed, before anything is created.  A study whose
 runs partly failed still writes everything and its analysis, then exits with code 1.  Ctrl-C leaves a
 run set that ``lcsim resume`` completes (exit code 130).
+
+Backends: ``--backend serial | processes | dask`` with ``--workers N``; ``--scheduler tcp://host:port``
+(a running Dask scheduler) or ``--cluster FILE`` (SLURM/PBS jobs, docs/cluster.md) imply ``dask``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,22 @@ from typing import Annotated, Any
 
 import typer
 
-from experiments.backends import BACKENDS
+from experiments.backends import BACKENDS, BackendError, BackendSpec, scheduler_address_problem
 from experiments.cli import _integer_option, app, fail
 from experiments.config import ConfigError
 
 
-HELP_BACKEND = f"Where runs execute: {' | '.join(BACKENDS)} (default processes)."
-HELP_WORKERS = "Worker processes for the processes backend, 1 to 1024 (default: number of CPUs)."
+HELP_BACKEND = (f"Where runs execute: {' | '.join(BACKENDS)} (default processes; dask when --scheduler or "
+                "--cluster is given). dask without those starts a local Dask cluster.")
+HELP_WORKERS = ("Worker processes of the processes backend or of the local Dask cluster, 1 to 1024 "
+                "(default: number of CPUs).")
+HELP_SCHEDULER = ("Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786; its workers run the chunks "
+                  "(implies --backend dask; they must be able to import lcsim).")
+HELP_CLUSTER = ("Cluster file (e.g. configs/cluster/slurm.toml): start Dask workers as SLURM or PBS jobs, scaled "
+                "adaptively (implies --backend dask; see docs/cluster.md).")
 HELP_OUT = "Run-set folder (default: results/<name>)."
-HELP_CHUNK = "Runs per chunk (default: adaptive, about 2 s of model time per chunk)."
+HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 0.5 s on "
+              "dask; the first chunks calibrate).")
 HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
 
 
@@ -34,10 +44,50 @@ def _integer(option: str, text: str | None) -> int | None:
     return None if text is None else _integer_option(option, text)
 
 
-def _backend(name: str) -> str:
-    if name not in BACKENDS:
+def _backend(name: str | None, workers: str | None, scheduler: str | None, cluster: Path | None) -> BackendSpec:
+    """Check the backend options together (before anything is created) and combine them into a spec."""
+    from experiments.runner import default_workers
+
+    if scheduler is not None and cluster is not None:
+        raise fail(f"--scheduler {scheduler} and --cluster {cluster} exclude each other; allowed: --scheduler for "
+                   "a running Dask scheduler, or --cluster to start workers as SLURM/PBS jobs")
+    remote = f"--scheduler {scheduler}" if scheduler is not None else f"--cluster {cluster}" if cluster else None
+    if name is not None and name not in BACKENDS:
         raise fail(f"--backend {name}: unknown backend; allowed: {', '.join(BACKENDS)}")
-    return name
+    if remote and name not in (None, "dask"):
+        raise fail(f"--backend {name} with {remote}: a scheduler or cluster file runs the dask backend; allowed: "
+                   "--backend dask, or no --backend")
+    name = name or ("dask" if remote else "processes")
+    n_workers = _integer("workers", workers)
+    if remote and n_workers is not None:
+        raise fail(f"--workers {n_workers} with {remote}: the number of workers is the scheduler's or the cluster "
+                   "file's (maximum_jobs x processes); allowed: leave out --workers")
+    if scheduler is not None:
+        problem = scheduler_address_problem(scheduler)
+        if problem:
+            raise fail(f"--scheduler {scheduler}: {problem}")
+    if cluster is not None:
+        from experiments.cluster_config import load_cluster_config
+
+        try:
+            load_cluster_config(cluster)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+    used = 1 if name == "serial" else (n_workers or default_workers())
+    return BackendSpec(name, used, scheduler, None if cluster is None else str(cluster))
+
+
+@contextmanager
+def _backend_errors(path: Path):
+    """A backend that cannot start or is lost: the message, and how to go on if runs are on disk."""
+    try:
+        yield
+    except BackendError as exc:
+        if (path / "manifest.json").is_file():
+            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
+            raise typer.Exit(1) from None
+        raise fail(str(exc)) from None
 
 
 def _out_folder(out: Path, force: bool) -> None:
@@ -107,12 +157,6 @@ def _report(result: Any, config: Any) -> None:
         raise typer.Exit(1)
 
 
-def _workers(backend: str, workers: int | None) -> int:
-    from experiments.runner import default_workers
-
-    return 1 if backend == "serial" else (workers or default_workers())
-
-
 @contextmanager
 def _interruptible(path: Path):
     try:
@@ -132,16 +176,15 @@ def _busy_is_a_user_error():
         raise fail(str(exc)) from None
 
 
-def _start(kind: str, config_path: Path, *, backend: str, workers: str | None, out: Path | None, force: bool,
-           chunk_size: str | None, progress: bool, until_converged: bool = False,
-           max_runs: str | None = None) -> None:
+def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | None, scheduler: str | None,
+           cluster: Path | None, out: Path | None, force: bool, chunk_size: str | None, progress: bool,
+           until_converged: bool = False, max_runs: str | None = None) -> None:
     from experiments.engine import check_design, first_stage
     from experiments.models import load_model
     from experiments.study import run_study
     from experiments.sweep_config import load_study
 
-    backend = _backend(backend)
-    n_workers = _integer("workers", workers)
+    spec = _backend(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)
     try:
@@ -157,12 +200,11 @@ def _start(kind: str, config_path: Path, *, backend: str, workers: str | None, o
         console.print(f"warning: {warning}", style="yellow")
     if out.exists():
         shutil.rmtree(out)
-    used = _workers(backend, n_workers)
     console.print(f"{config.name}: {len(frame)} design points x {config.replicates} replicates = "
                   f"{len(frame) * config.replicates} runs -> {out}")
-    label = f"{config.name} ({backend}, {used} worker{'s' if used > 1 else ''})"
-    with _interruptible(out):
-        result = run_study(config, out, backend=backend, workers=used, chunk_size=n_chunk,
+    label = f"{config.name} ({spec.label()})"
+    with _interruptible(out), _backend_errors(out):
+        result = run_study(config, out, backend=spec, chunk_size=n_chunk,
                            until_converged=until_converged, max_runs=n_max,
                            progress=lambda: _progress_bar(progress, label), say=console.print)
     _report(result, config)
@@ -172,16 +214,18 @@ def _start(kind: str, config_path: Path, *, backend: str, workers: str | None, o
 def sweep(
     config: Annotated[Path, typer.Argument(metavar="SWEEP.toml", help="Sweep file, e.g. configs/sweeps/x.toml.",
                                            show_default=False)],
-    backend: Annotated[str, typer.Option(help=HELP_BACKEND)] = "processes",
+    backend: Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)] = None,
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)] = None,
+    cluster: Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")] = False,
     chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
-    _start("sweep", config, backend=backend, workers=workers, out=out, force=force, chunk_size=chunk_size,
-           progress=progress)
+    _start("sweep", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
+           force=force, chunk_size=chunk_size, progress=progress)
 
 
 @app.command()
@@ -192,23 +236,27 @@ def sensitivity(
         "Double the base sample (reusing all runs) until the top factors' interval half-widths are below the "
         "threshold and the top ranking is stable."))] = False,
     max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
-    backend: Annotated[str, typer.Option(help=HELP_BACKEND)] = "processes",
+    backend: Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)] = None,
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)] = None,
+    cluster: Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")] = False,
     chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Run a Morris or Sobol' sensitivity analysis; print and write the ranked factors with intervals."""
-    _start("sensitivity", config, backend=backend, workers=workers, out=out, force=force, chunk_size=chunk_size,
-           progress=progress, until_converged=until_converged, max_runs=max_runs)
+    _start("sensitivity", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
+           force=force, chunk_size=chunk_size, progress=progress, until_converged=until_converged, max_runs=max_runs)
 
 
 @app.command()
 def resume(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A run-set folder.", show_default=False)],
-    backend: Annotated[str, typer.Option(help=HELP_BACKEND)] = "processes",
+    backend: Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)] = None,
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)] = None,
+    cluster: Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run the failed runs again too.")] = False,
     until_converged: Annotated[bool, typer.Option("--until-converged", help=(
         "Switch the run set to doubling until converged (reusing every run), even if it was started without."
@@ -223,8 +271,7 @@ def resume(
     from experiments.study import resume_study
     from experiments.sweep_config import StudyConfig
 
-    backend = _backend(backend)
-    n_workers = _integer("workers", workers)
+    spec = _backend(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)
     if not directory.is_dir():
@@ -243,10 +290,9 @@ def resume(
                    "Morris or Sobol' run sets")
     console = _console()
     console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
-    used = _workers(backend, n_workers)
-    label = f"{config.name} ({backend}, {used} worker{'s' if used > 1 else ''})"
-    with _interruptible(directory), _busy_is_a_user_error():
-        result = resume_study(directory, backend=backend, workers=used, chunk_size=n_chunk, retry_failed=retry_failed,
+    label = f"{config.name} ({spec.label()})"
+    with _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
+        result = resume_study(directory, backend=spec, chunk_size=n_chunk, retry_failed=retry_failed,
                               until_converged=until_converged or None, max_runs=n_max,
                               progress=lambda: _progress_bar(progress, label), say=console.print)
     _report(result, config)

@@ -4,9 +4,11 @@ The parent process streams: design points are turned into chunks lazily, a bound
 flight on the backend, and every finished chunk is written to its own Parquet part at once.  The parent
 never holds the results of more than one chunk, so memory stays flat in the number of runs.
 
-Chunk sizes adapt: the first chunks are small, later ones aim at about ``target_chunk_seconds`` of model
-time each (measured), but never so big that fewer than four chunks per worker remain (load balance).
-Chunking never changes results: every run carries its own seed.
+Chunk sizes adapt: the first chunks are small (at most 8 runs: they calibrate the model's cost per run),
+later ones aim at the backend's ``target_chunk_seconds`` of model time each (measured in the workers: 2 s
+for local processes, 0.5 s for Dask), but never so big that fewer than four chunks per worker remain (load
+balance; the worker count is read again after every chunk, so an adaptive Dask cluster that grows gets
+smaller chunks).  Chunking never changes results: every run carries its own seed.
 """
 
 from __future__ import annotations
@@ -265,14 +267,17 @@ def execute(runset: RunSet, config: StudyConfig, spec: ModelSpec, evaluator: Eva
         progress("start", {"total": stats.total, "done": stats.already_done, "failed": stats.already_failed})
     if len(skip) >= stats.total:
         return stats
-    sizer = ChunkSizer(workers=evaluator.workers, fixed=chunk_size)
     factors = [(f.name, f.kind) for f in config.factors]
     work = partial(run_chunk, spec.function, tuple(spec.outputs))
-    chunks = pending_chunks(config, design_values, skip, sizer, runset.next_chunk_id())
     with evaluator:
+        sizer = ChunkSizer(workers=evaluator.workers, fixed=chunk_size,
+                           target_chunk_seconds=getattr(evaluator, "target_chunk_seconds", 2.0))
+        chunks = pending_chunks(config, design_values, skip, sizer, runset.next_chunk_id())
         for result in evaluator.map_chunks(work, chunks):
             runset.write_chunk(result, factors, design_values, spec.outputs)
-            sizer.observe(result.n_done + result.n_failed, result.seconds)
+            if result.seconds > 0 or result.n_done:  # a chunk lost with its worker measured nothing
+                sizer.observe(result.n_done + result.n_failed, result.seconds)
+            sizer.workers = max(1, evaluator.workers)
             stats.done += result.n_done
             stats.failed += result.n_failed
             stats.model_seconds += result.seconds
@@ -312,14 +317,14 @@ def open_runset(path: Path) -> tuple[RunSet, StudyConfig, ModelSpec, list[str]]:
     return runset, config, spec, warnings
 
 
-def record_resume(runset: RunSet, command: str | None = None) -> None:
-    """Append this resume (time, command, code version) to the manifest.  Hold the lock."""
+def record_resume(runset: RunSet, command: str | None = None, backend: dict[str, Any] | None = None) -> None:
+    """Append this resume (time, command, code version, backend) to the manifest.  Hold the lock."""
     from experiments.store import git_state, utc_now
 
     git = git_state()
     resumed = list(runset.manifest.get("resumed", []))
     resumed.append({"utc": utc_now(), "command": command if command is not None else shlex.join(sys.argv),
-                    "git_commit": git["commit"], "git_dirty": git["dirty"]})
+                    "git_commit": git["commit"], "git_dirty": git["dirty"], "backend": backend})
     runset.update_manifest(resumed=resumed)
 
 

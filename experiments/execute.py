@@ -3,7 +3,8 @@
 This module runs inside worker processes, so it imports little (no pandas, no pyarrow).  A chunk
 carries everything a run needs -- the root seed, the fixed parameters, and per run its id, design point,
 replicate, spawn key and factor values -- so the result never depends on which worker ran it or when.
-A run that raises is recorded (parameters, seed, traceback) and the chunk goes on.
+A run that raises is recorded (parameters, seed, traceback) and the chunk goes on.  A chunk that never
+came back (its worker died every time it was tried) is recorded run by run with :func:`chunk_failed`.
 """
 
 from __future__ import annotations
@@ -102,4 +103,25 @@ def run_chunk(
     return result
 
 
-__all__ = ["Chunk", "ChunkResult", "RunSpec", "run_chunk"]
+def chunk_failed(chunk: Chunk, error: str, trace: str) -> ChunkResult:
+    """Every run of ``chunk`` recorded as failed with the same ``error`` (e.g. the chunk killed its worker).
+
+    The records have the fields of a failing run in :func:`run_chunk`, so ``lcsim resume --retry-failed``
+    and the failure reports treat them alike.
+    """
+    result = ChunkResult(chunk.chunk_id)
+    for run_id, point, replicate, key, values in chunk.runs:
+        result.failures.append({
+            "run_id": run_id,
+            "point": point,
+            "replicate": replicate,
+            "spawn_key": key_text(key),
+            "root_seed": chunk.root_seed,
+            "params": dict(zip(chunk.factor_names, values, strict=True)),
+            "error": error,
+            "traceback": trace,
+        })
+    return result
+
+
+__all__ = ["Chunk", "ChunkResult", "RunSpec", "chunk_failed", "run_chunk"]

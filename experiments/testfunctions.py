@@ -10,11 +10,14 @@ noise-share and common-random-numbers logic.
 * A linear function ``c1 x1 + ... + c4 x4`` (+ noise), whose Morris mu* equals |c_i| exactly.
 * A function that raises for part of its input space (failure handling), a slow one (kill and resume),
   and a nearly free one (memory and overhead benchmarks).
+* A function that kills its whole process for part of its input space (a worker lost with its chunk).
+  It is deliberately not a registered name: run it only on the dask backend, whose workers can die.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Any
 
@@ -103,6 +106,15 @@ def cheap(params: dict[str, Any], seed: SeedSequence) -> dict[str, float]:
     return {"y": params["x1"] + params["x2"], "w": float(seed.generate_state(1)[0])}
 
 
+def crashing(params: dict[str, Any], seed: SeedSequence) -> dict[str, float]:
+    """``y = x1 + x2 + noise``, but ends the whole process (``os._exit(13)``, no exception, no cleanup) whenever
+    ``x1 > crash_above`` (default 0.9): what a segfault or the out-of-memory killer does to a worker."""
+    if params["x1"] > params.get("crash_above", 0.9):
+        os._exit(13)
+    noise, _ = _noise(params, seed)
+    return {"y": params["x1"] + params["x2"] + noise}
+
+
 # --------------------------------------------------------------------------------------- specs
 
 
@@ -172,4 +184,15 @@ CHEAP = ModelSpec(
     default_factors=("x1", "x2"),
     default_outputs=("y",),
     description="x1 + x2, nearly free",
+)
+
+#: Referenced as ``model = "experiments.testfunctions:CRASHING"``; never run it serially (it ends the caller).
+CRASHING = ModelSpec(
+    name="crashing",
+    function=crashing,
+    outputs=("y",),
+    inputs={**_unit_inputs(2), **_fixed(crash_above=0.9, noise_sd=0.1)},
+    default_factors=("x1", "x2"),
+    default_outputs=("y",),
+    description="x1 + x2 + noise; the process exits for x1 > crash_above",
 )

@@ -95,7 +95,7 @@ def test_bad_study_file_exits_2_names_the_problem_and_creates_nothing(tmp_path: 
 
 
 @pytest.mark.parametrize(("option", "value", "expected"), [
-    ("--backend", "dask", "allowed: serial, processes"),
+    ("--backend", "spark", "allowed: serial, processes, dask"),
     ("--workers", "0", "allowed: an integer from 1 to 1024"),
     ("--chunk-size", "many", "not an integer"),
 ])
