@@ -1,0 +1,183 @@
+"""The notebooks in notebooks/: stored without outputs, each with one `parameters` cell, and executed end to
+end at small sizes with papermill on this environment's kernel, checking the key numbers they write to
+key_results.json (values a broken pipeline or a wrong model would not give, but that hold at these sizes
+with the fixed seeds)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+NAMES = ("01_cases_and_scenarios.ipynb", "02_sensitivity_analysis.ipynb", "03_sweeps_and_thresholds.ipynb")
+STATUSES = {"crossed", "at lowest level", "not reached", "no data"}
+
+
+# ----------------------------------------------------------------------------------------- stored form
+
+
+def test_notebooks_are_stored_without_outputs() -> None:
+    """`make test` fails on a notebook saved with outputs; `nbstripout --install` strips them on commit."""
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    assert set(NAMES) <= {p.name for p in paths}
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, (
+                    f"{path.name}, cell {index} has outputs or an execution count; run `nbstripout {path}` "
+                    "(or `nbstripout --install` once, see notebooks/README.md)")
+        parameters = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(parameters) == 1 and parameters[0].cell_type == "code", f"{path.name}: one parameters cell"
+        assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_python3_kernel_is_this_environments_python() -> None:
+    """papermill starts the `python3` kernelspec; it must run the interpreter of this environment (the venv
+    that `make test` creates), where the project is installed."""
+    from jupyter_client.manager import KernelManager
+
+    command = KernelManager(kernel_name="python3").format_kernel_cmd()
+    assert Path(command[0]).resolve() == Path(sys.executable).resolve()
+
+
+# ----------------------------------------------------------------------------------------- execution
+
+
+def execute(name: str, tmp_path: Path, **parameters) -> tuple[dict, nbformat.NotebookNode]:
+    """Run a notebook from notebooks/ (as a researcher would) into tmp_path; return its key results."""
+    import papermill
+
+    out_dir = tmp_path / "results"
+    output = tmp_path / name
+    papermill.execute_notebook(str(NOTEBOOKS / name), str(output), kernel_name="python3", cwd=str(NOTEBOOKS),
+                               parameters={"out_dir": str(out_dir), "backend": "serial", **parameters},
+                               progress_bar=False, log_output=False)
+    return json.loads((out_dir / "key_results.json").read_text(encoding="utf-8")), nbformat.read(output, 4)
+
+
+def images(notebook: nbformat.NotebookNode) -> int:
+    return sum("image/png" in o.get("data", {}) for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_01_cases_and_scenarios(tmp_path: Path) -> None:
+    key, notebook = execute("01_cases_and_scenarios.ipynb", tmp_path, replicates=16, seed=7)
+    assert images(notebook) >= 4
+    check_01(key)
+    figures = {p.name for p in (tmp_path / "results" / "figures").iterdir()}
+    assert {"cases_continuation.png", "scenarios_continuation.png", "scenarios_fates.png"} <= figures
+
+
+def check_01(key: dict) -> None:
+    # the three documented stories
+    assert key["smart_farming_taken_over"] > 0.5                          # taken over by others
+    assert key["cowcept_ran"] > 0.5 and key["cowcept_continued_by_school"] < 0.25  # ran, not continued
+    assert key["cowcept_mean_first_run_quality"] >= 0.6                  # ... although the run went well
+    assert key["together_still_going"] > 0.4
+    assert key["together_initial_education_involved"] < 0.5
+    assert set(key["case_checks"]) == {"C1", "C2", "C3"}
+    # the policy scenarios, paired with the baseline
+    y5 = key["continued_by_school_y5"]
+    assert set(y5) == {"baseline", "all_accelerators", "clear_financial_agreements", "embed_in_curriculum",
+                       "monitoring_and_early_intervention", "more_sme_involvement", "stable_management",
+                       "strong_shared_agenda", "structural_cofunding", "turnover_and_shrinking_intake"}
+    assert y5["baseline"]["diff_to_baseline"] is None
+    assert y5["all_accelerators"]["diff_low"] > 0                         # continues more often than baseline
+    assert y5["all_accelerators"]["mean"] > max(v["mean"] for n, v in y5.items() if n != "all_accelerators")
+    fates = key["fates"]  # under stress (turnover, shrinking intake) the school makes nothing structural
+    assert fates["turnover_and_shrinking_intake"]["structural_share"] <= fates["baseline"]["structural_share"]
+    assert y5["embed_in_curriculum"]["diff_to_baseline"] > 0
+    for name, value in y5.items():
+        assert value["low"] <= value["mean"] <= value["high"], name
+    for name, fates in key["fates"].items():  # shares of started pilots; the rest is still going with the school
+        assert all(v >= 0 for v in fates.values()) and sum(fates.values()) <= 1.0 + 1e-9, name
+
+
+def test_02_sensitivity_analysis(tmp_path: Path) -> None:
+    key, notebook = execute("02_sensitivity_analysis.ipynb", tmp_path, morris_trajectories=2, morris_replicates=3,
+                            sobol_top=3, sobol_base_samples=8, sobol_replicates=2, bootstrap=100,
+                            until_converged=True, max_runs=160)
+    assert images(notebook) >= 3
+    check_02(key)
+
+
+def check_02(key: dict) -> None:
+    from sim import parameter_table
+
+    factors = {row.name for row in parameter_table() if row.success_factor}
+    assert len(factors) == 27 and key["factors_screened"] == 27
+    assert set(key["ranking_factors"]) == factors and len(key["ranking_factors"]) == 27   # every factor
+    assert key["mu_star_all_finite"] and key["sobol_all_finite"]
+    rows = {row["factor"]: row for row in key["ranking"]}
+    assert all(rows[f]["mu_star"] >= 0 and rows[f]["mu_star_conf"] >= 0 for f in factors)
+    # Sobol' on the screening's leaders, ranked first in the table
+    by_screening = sorted(factors, key=lambda f: (rows[f]["morris_rank"], key["ranking_factors"].index(f)))
+    assert key["sobol_factors"] == by_screening[:3]
+    assert set(key["ranking_factors"][:3]) == set(key["sobol_factors"])
+    assert all(math.isfinite(rows[f]["ST"]) and rows[f]["ST_conf"] >= 0 for f in key["sobol_factors"])
+    assert all(rows[f]["ST"] is None for f in factors - set(key["sobol_factors"]))
+    # the noise share: run-to-run variance no factor explains
+    assert 0 < key["noise_share"]["morris"] < 1
+    assert 0 < key["noise_share"]["sobol"] < 1.5 and 0 < key["noise_in_means"]["morris"]
+    assert key["noise_floor"]["mu_star"] > 0 and key["noise_floor"]["ST"] > 0
+    # until_converged doubled the Sobol' sample once (8 -> 16 base samples), reusing the first runs
+    assert key["runs"] == {"morris": 2 * 28 * 3, "sobol": 16 * 5 * 2}
+    assert key["convergence_sizes"] == [80, 160] and key["converged"] is False
+
+
+def test_03_sweeps_and_thresholds_then_reopened(tmp_path: Path) -> None:
+    key, notebook = execute("03_sweeps_and_thresholds.ipynb", tmp_path, replicates=8, grid_levels=3)
+    assert images(notebook) == 3
+    check_03(key)
+    turnover, embedding = key["turnover_x_cofunding"], key["embedding_x_subsidy"]
+
+    # a second session reopens the stored run sets: nothing is recomputed, the numbers are the same
+    def parts() -> dict[str, int]:
+        return {str(p.relative_to(tmp_path)): p.stat().st_mtime_ns for p in tmp_path.glob("results/*/parts/*")}
+
+    before = parts()
+    assert len(before) >= 2 and {Path(grid["run_set"]).parent for grid in (turnover, embedding)} == {
+        tmp_path / "results"}
+    again, _ = execute("03_sweeps_and_thresholds.ipynb", tmp_path, replicates=8, grid_levels=3)
+    assert again == key
+    assert parts() == before
+
+
+def check_03(key: dict) -> None:
+    turnover, embedding = key["turnover_x_cofunding"], key["embedding_x_subsidy"]
+    assert turnover["by"] == "management_turnover_rate" and turnover["over"] == "school_cofunding_willingness"
+    assert embedding["by"] == "subsidy_duration_months" and embedding["over"] == "initial_embedding"
+    for grid in (turnover, embedding):
+        assert grid["grid_shape"] == [3, 3] and grid["runs"] == 9 * 8
+        assert len(grid["thresholds"]) == 3                           # one row per level of the first lever
+        assert [row[grid["by"]] for row in grid["thresholds"]] == grid["by_levels"]
+        for row in grid["thresholds"]:
+            assert row["status"] in STATUSES
+            if row["status"] == "crossed":
+                assert row["bracket_low"] <= row["threshold"] <= row["bracket_high"]
+                assert row["value_below"] < key["target"] <= row["value_above"]
+        assert all(0 <= value <= 1 for line in grid["mean"] for value in line)
+    assert turnover["by_levels"] == [0.05, 0.775, 1.5] and turnover["over_levels"] == [0.0, 0.5, 1.0]
+    assert embedding["over_levels"] == [0.0, 0.4, 0.8]
+    # continuation rises with co-funding and with embedding, on average over the other lever
+    assert turnover["rise_along_over"] > 0 and embedding["rise_along_over"] > 0
+    # "more likely than not" is out of reach around the baseline (best cells well below 0.5)
+    assert turnover["best"] < 0.5
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_calls_the_project_api_only(name: str) -> None:
+    """No model or analysis logic of its own: every notebook imports the experiments package and no
+    simulation internals, and defines at most small helpers."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "from experiments import workbench" in source
+    assert "import mesa" not in source and "from sim." not in source and "run_model" not in source
+    assert source.count("\ndef ") + source.startswith("def ") <= 2
