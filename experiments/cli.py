@@ -237,6 +237,7 @@ def print_params_table(rows: list[ParamInfo]) -> None:
 
 from experiments import cli_analysis  # noqa: E402,F401  (registers sweep/sensitivity/resume)
 from experiments import cli_cases  # noqa: E402,F401  (registers compare/validate)
+from experiments import cli_viz  # noqa: E402,F401  (registers viz)
 
 if __name__ == "__main__":
     app()
