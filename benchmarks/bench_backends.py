@@ -7,7 +7,7 @@
    run of the design with the pool or cluster already started and warmed up (each worker has imported the
    model); starting it is printed separately.
 2. Dask's overhead per run, with chunk_size = 1 (one task per run) and with the chunks the baseline model
-   gets on dask (about 0.5 s of model time per task): a nearly free model (``cheap``) through the whole
+   gets on dask (about 1 s of model time per task): a nearly free model (``cheap``) through the whole
    layer on a one-worker LocalCluster, minus the same chunks run serially, divided by the runs; shown as
    a share of one baseline run.
 3. What shipping a task costs: the pickled size of the task function and of one chunk.
@@ -193,7 +193,7 @@ def main() -> None:
     print(f"  efficiency with 2 processes: {serial / (2 * best['processes 2']['seconds']):.3f} (target >= 0.9); "
           f"with 2 Dask workers: {serial / (2 * best['dask 2']['seconds']):.3f} (target >= 0.85)")
 
-    # with chunking: chunks as big as the baseline model gets on dask (0.5 s of model time each)
+    # with chunking: chunks as big as the baseline model gets on dask (DASK_CHUNK_SECONDS of model time each)
     from experiments.backends_dask import DASK_CHUNK_SECONDS
 
     baseline_chunk = max(1, round(DASK_CHUNK_SECONDS / per_run))
@@ -202,7 +202,7 @@ def main() -> None:
     print("Dask's overhead per run (nearly free model on a one-worker LocalCluster, minus the same chunks serially):")
     print(f"  chunk_size = 1 ({single_tasks} tasks):  {1e3 * single:8.3f} ms/run = {single / per_run:8.2%} of a "
           "baseline run")
-    print(f"  chunk_size = {baseline_chunk} ({chunked_tasks} tasks; what 0.5 s of baseline runs makes): "
+    print(f"  chunk_size = {baseline_chunk} ({chunked_tasks} tasks; what {DASK_CHUNK_SECONDS:g} s of baseline runs makes): "
           f"{1e3 * chunked:8.3f} ms/run = {chunked / per_run:8.2%} of a baseline run   (target < 1%)")
     print(f"  load average after: {os.getloadavg()[0]:.2f}")
     function_bytes, chunk_bytes, chunk_runs = shipping_sizes(config)

@@ -43,10 +43,13 @@ from experiments.execute import Chunk, chunk_failed
 C = TypeVar("C")
 R = TypeVar("R")
 
-#: Model time per Dask task (s).  A task costs the scheduler about 1.7 ms and a round trip about 10 ms, so
-#: 0.5 s keeps that overhead near 2% per chunk and far below 1% per run, while a chunk lost with its
-#: worker costs little to redo and the last chunks of a sweep still spread over all workers.
-DASK_CHUNK_SECONDS = 0.5
+#: Model time per Dask task (s).  A task costs the scheduler about 1.7 ms and a round trip about 10 ms; the
+#: client's whole cost per chunk (submit, receive, write the Parquet part) measured 5-8 ms on an idle 2-core
+#: machine (benchmarks/bench_backends.py), i.e. 1.0-1.5% of a baseline run with 0.5 s chunks but 0.7-0.8%
+#: with 1 s chunks.  1 s meets the "< 1% per run" target, lets one client feed about a hundred workers,
+#: and a chunk lost with its worker still costs little to redo; the load-balance rule of the ChunkSizer
+#: keeps the last chunks of a sweep spread over all workers.
+DASK_CHUNK_SECONDS = 1.0
 
 #: How often the live worker count is asked from the scheduler (s); it is one small RPC.
 _WORKER_COUNT_INTERVAL = 1.0

@@ -34,7 +34,7 @@ HELP_SCHEDULER = ("Address of a running Dask scheduler, e.g. tcp://127.0.0.1:878
 HELP_CLUSTER = ("Cluster file (e.g. configs/cluster/slurm.toml): start Dask workers as SLURM or PBS jobs, scaled "
                 "adaptively (implies --backend dask; see docs/cluster.md).")
 HELP_OUT = "Run-set folder (default: results/<name>)."
-HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 0.5 s on "
+HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 1 s on "
               "dask; the first chunks calibrate).")
 HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
 

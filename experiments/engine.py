@@ -6,7 +6,7 @@ never holds the results of more than one chunk, so memory stays flat in the numb
 
 Chunk sizes adapt: the first chunks are small (at most 8 runs: they calibrate the model's cost per run),
 later ones aim at the backend's ``target_chunk_seconds`` of model time each (measured in the workers: 2 s
-for local processes, 0.5 s for Dask), but never so big that fewer than four chunks per worker remain (load
+for local processes, 1 s for Dask), but never so big that fewer than four chunks per worker remain (load
 balance; the worker count is read again after every chunk, so an adaptive Dask cluster that grows gets
 smaller chunks).  Chunking never changes results: every run carries its own seed.
 """

@@ -81,16 +81,8 @@ def run_chunk(
             row = [float(reported[name]) for name in outputs]
         except Exception as exc:  # noqa: BLE001 -- every model failure is recorded, the sweep goes on
             spent += time.perf_counter() - started
-            result.failures.append({
-                "run_id": run_id,
-                "point": point,
-                "replicate": replicate,
-                "spawn_key": key_text(key),
-                "root_seed": chunk.root_seed,
-                "params": {name: params[name] for name in chunk.factor_names},
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(),
-            })
+            result.failures.append(failure_record(chunk, (run_id, point, replicate, key, values),
+                                                  f"{type(exc).__name__}: {exc}", traceback.format_exc()))
             continue
         spent += time.perf_counter() - started
         result.run_id.append(run_id)
@@ -110,18 +102,23 @@ def chunk_failed(chunk: Chunk, error: str, trace: str) -> ChunkResult:
     and the failure reports treat them alike.
     """
     result = ChunkResult(chunk.chunk_id)
-    for run_id, point, replicate, key, values in chunk.runs:
-        result.failures.append({
-            "run_id": run_id,
-            "point": point,
-            "replicate": replicate,
-            "spawn_key": key_text(key),
-            "root_seed": chunk.root_seed,
-            "params": dict(zip(chunk.factor_names, values, strict=True)),
-            "error": error,
-            "traceback": trace,
-        })
+    result.failures.extend(failure_record(chunk, run, error, trace) for run in chunk.runs)
     return result
+
+
+def failure_record(chunk: Chunk, run: RunSpec, error: str, trace: str) -> dict[str, Any]:
+    """What is kept of a failed run: its identity, seed, factor values, the error and its traceback."""
+    run_id, point, replicate, key, values = run
+    return {
+        "run_id": run_id,
+        "point": point,
+        "replicate": replicate,
+        "spawn_key": key_text(key),
+        "root_seed": chunk.root_seed,
+        "params": dict(zip(chunk.factor_names, values, strict=True)),
+        "error": error,
+        "traceback": trace,
+    }
 
 
 __all__ = ["Chunk", "ChunkResult", "RunSpec", "chunk_failed", "run_chunk"]

@@ -131,7 +131,7 @@ def test_one_local_cluster_serves_every_stage_and_chunks_stream_with_a_bounded_n
 
     config = sweep({"model": "cheap", "design": "lhs", "replicates": 4, "lhs": {"samples": 150}})
     evaluator = make_evaluator(BackendSpec("dask", 2))
-    assert isinstance(evaluator, DaskEvaluator) and evaluator.target_chunk_seconds == 0.5
+    assert isinstance(evaluator, DaskEvaluator) and evaluator.target_chunk_seconds == 1.0
     drawn_ahead: list[int] = []  # at every draw: chunks drawn but not yet handed back
     seen = 0
 

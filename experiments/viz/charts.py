@@ -93,12 +93,18 @@ def phases_figure(frame: pd.DataFrame, horizon: int) -> Figure:
     return figure
 
 
-def elements_figure(frame: pd.DataFrame, horizon: int) -> Figure:
-    """The four elements of the learning community (0-1) per month."""
-    figure, ax = _axes("Community elements")
+def _share_axes(title: str, horizon: int) -> tuple[Figure, Any]:
+    """Axes for quantities on a 0-1 scale over the months of the horizon."""
+    figure, ax = _axes(title)
     _months(ax, horizon)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("0-1")
+    return figure, ax
+
+
+def elements_figure(frame: pd.DataFrame, horizon: int) -> Figure:
+    """The four elements of the learning community (0-1) per month."""
+    figure, ax = _share_axes("Community elements", horizon)
     if frame.empty:
         _empty(ax)
         return figure
@@ -111,10 +117,7 @@ def elements_figure(frame: pd.DataFrame, horizon: int) -> Figure:
 
 def school_figure(frame: pd.DataFrame, horizon: int) -> Figure:
     """The school's effective commitment and its embedding per month; interim months shaded."""
-    figure, ax = _axes("The school")
-    _months(ax, horizon)
-    ax.set_ylim(0, 1.02)
-    ax.set_ylabel("0-1")
+    figure, ax = _share_axes("The school", horizon)
     if frame.empty:
         _empty(ax)
         return figure
