@@ -38,6 +38,16 @@ HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per ch
               "dask; the first chunks calibrate).")
 HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
 
+# The options the three commands share, declared once.
+BackendOption = Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)]
+WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
+SchedulerOption = Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)]
+ClusterOption = Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)]
+OutOption = Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")]
+ChunkOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)]
+ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
+
 
 def _integer(option: str, text: str | None) -> int | None:
     """An optional integer option, checked like those of `lcsim run` (the value named in errors)."""
@@ -214,14 +224,14 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
 def sweep(
     config: Annotated[Path, typer.Argument(metavar="SWEEP.toml", help="Sweep file, e.g. configs/sweeps/x.toml.",
                                            show_default=False)],
-    backend: Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)] = None,
-    workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)] = None,
-    cluster: Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")] = False,
-    chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    chunk_size: ChunkOption = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
     _start("sweep", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
@@ -236,14 +246,14 @@ def sensitivity(
         "Double the base sample (reusing all runs) until the top factors' interval half-widths are below the "
         "threshold and the top ranking is stable."))] = False,
     max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
-    backend: Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)] = None,
-    workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)] = None,
-    cluster: Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")] = False,
-    chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    chunk_size: ChunkOption = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Run a Morris or Sobol' sensitivity analysis; print and write the ranked factors with intervals."""
     _start("sensitivity", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
@@ -253,17 +263,17 @@ def sensitivity(
 @app.command()
 def resume(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A run-set folder.", show_default=False)],
-    backend: Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)] = None,
-    workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
-    scheduler: Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)] = None,
-    cluster: Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)] = None,
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run the failed runs again too.")] = False,
     until_converged: Annotated[bool, typer.Option("--until-converged", help=(
         "Switch the run set to doubling until converged (reusing every run), even if it was started without."
     ))] = False,
     max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
-    chunk_size: Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    chunk_size: ChunkOption = None,
+    progress: ProgressOption = True,
 ) -> None:
     """Finish an interrupted sweep or sensitivity run set: run only what is missing, then analyse."""
     from experiments.models import UnknownModelError
