@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from experiments.config import ConfigError, _parse_toml, _show, _suggest, _toml_type
+from experiments.config import ConfigError, _parse_toml, _show, _suggest, _toml_type, read_config_bytes
 
 KINDS = ("slurm", "pbs")
 
@@ -201,15 +201,7 @@ FIELDS = tuple(ClusterConfig.model_fields)
 def load_cluster_config(path: str | Path) -> ClusterConfig:
     """Read and validate a cluster file; raise :class:`ConfigError` naming file, field, value and what is allowed."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: cluster file not found; allowed: a path to an existing .toml cluster file such "
-                          "as configs/cluster/slurm.toml")
-    if not path.is_file():
-        raise ConfigError(f"{path}: is not a file; allowed: a path to a .toml cluster file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); allowed: a readable .toml cluster file") from None
+    raw = read_config_bytes(path, "cluster", noun="cluster", example="configs/cluster/slurm.toml")
     return cluster_from_dict(_parse_toml(path, raw), source=str(path))
 
 

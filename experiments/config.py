@@ -57,7 +57,7 @@ class Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read, parse and validate the scenario file at ``path``; raise :class:`ConfigError` if anything is wrong."""
     path = Path(path)
-    raw = _read_bytes(path)
+    raw = read_config_bytes(path, "scenario")
     document = _parse_toml(path, raw)
     return scenario_from_dict(document, source=str(path), path=path, sha256=hashlib.sha256(raw).hexdigest())
 
@@ -114,15 +114,18 @@ def scenario_from_dict(
 # --------------------------------------------------------------------------------------- reading
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_config_bytes(path: Path, kind: str, *, noun: str = "config", example: str | None = None) -> bytes:
+    """The bytes of a ``kind`` TOML file (scenario, sweep, cluster ...); a missing, non-file or unreadable
+    path raises :class:`ConfigError` naming the path and what is allowed."""
     if not path.exists():
-        raise ConfigError(f"{path}: config file not found; allowed: a path to an existing .toml scenario file")
+        such_as = f" such as {example}" if example else ""
+        raise ConfigError(f"{path}: {noun} file not found; allowed: a path to an existing .toml {kind} file{such_as}")
     if not path.is_file():
-        raise ConfigError(f"{path}: is not a file; allowed: a path to a .toml scenario file")
+        raise ConfigError(f"{path}: is not a file; allowed: a path to a .toml {kind} file")
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); allowed: a readable .toml scenario file") from None
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); allowed: a readable .toml {kind} file") from None
 
 
 def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ConfigError, _parse_toml, _show, _suggest, format_number
+from experiments.config import ConfigError, _parse_toml, _show, _suggest, format_number, read_config_bytes
 from experiments.designs import Factor
 from experiments.models import ModelSpec, UnknownModelError, load_model
 
@@ -125,14 +125,7 @@ def load_study(path: str | Path, kind: str) -> StudyConfig:
     """Read and validate a sweep (``kind="sweep"``) or sensitivity (``kind="sensitivity"``) file."""
     path = Path(path)
     what = "sweep" if kind == "sweep" else "sensitivity"
-    if not path.exists():
-        raise ConfigError(f"{path}: config file not found; allowed: a path to an existing .toml {what} file")
-    if not path.is_file():
-        raise ConfigError(f"{path}: is not a file; allowed: a path to a .toml {what} file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); allowed: a readable .toml {what} file") from None
+    raw = read_config_bytes(path, what)
     document = _parse_toml(path, raw)
     return study_from_dict(document, kind, source=str(path), sha256=hashlib.sha256(raw).hexdigest(),
                            text=raw.decode("utf-8"))

@@ -195,7 +195,7 @@ def test_network_layout_keeps_people_in_place():
     model = ViewedModel(seed=4)
     layout: dict = {}
     moves = []
-    for month in range(40):
+    for _ in range(40):
         model.step()
         graph = charts.snapshot(model.network.graph)
         before = {node: xy.copy() for node, xy in layout.items()}
