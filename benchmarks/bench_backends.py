@@ -52,7 +52,7 @@ MODES = {
 
 def morris_config(trajectories: int, replicates: int):
     """configs/sensitivity/baseline_morris.toml with fewer trajectories and replicates."""
-    from experiments.sweep_config import study_from_dict
+    from experiments.config.study import study_from_dict
 
     document = tomllib.loads((REPO / "configs/sensitivity/baseline_morris.toml").read_text(encoding="utf-8"))
     document["scenario"] = str(REPO / document["scenario"])
@@ -62,7 +62,7 @@ def morris_config(trajectories: int, replicates: int):
 
 
 def cheap_config(runs: int):
-    from experiments.sweep_config import study_from_dict
+    from experiments.config.study import study_from_dict
 
     return study_from_dict({"name": "cheap", "model": "cheap", "design": "lhs", "replicates": 10, "seed": 1,
                             "lhs": {"samples": runs // 10}, "analysis": {"bootstrap": 100}}, "sweep", source="cheap")
@@ -70,9 +70,9 @@ def cheap_config(runs: int):
 
 def warm_up(evaluator, config, spec) -> None:
     """One single-run chunk per worker (twice over), so every worker has started and imported the model."""
-    from experiments.designs import point_params
-    from experiments.engine import first_stage
-    from experiments.execute import Chunk, run_chunk
+    from experiments.designs.samplers import point_params
+    from experiments.execution.engine import first_stage
+    from experiments.execution.chunks import Chunk, run_chunk
 
     frame, _ = first_stage(config)
     values = tuple(point_params(config.factors, frame[config.factor_names].iloc[0]).values())
@@ -84,8 +84,9 @@ def warm_up(evaluator, config, spec) -> None:
 
 def timed_execution(config, backend: str, workers: int, chunk_size: int | None = None) -> dict:
     """Start the backend, warm it up, then time executing every run of ``config`` (no analysis)."""
-    from experiments.backends import BackendSpec, make_evaluator
-    from experiments.engine import create_runset, execute
+    from experiments.execution.backends import BackendSpec
+    from experiments.execution.evaluators import make_evaluator
+    from experiments.execution.engine import create_runset, execute
 
     folder = Path(tempfile.mkdtemp(prefix="bench-backends-"))
     try:
@@ -139,9 +140,9 @@ def dask_overhead(runs: int, chunk: int, args: argparse.Namespace) -> tuple[floa
 
 def shipping_sizes(config) -> tuple[int, int, int]:
     """Pickled bytes of the task function, of one chunk of 50 runs, and runs per such chunk."""
-    from experiments.engine import ChunkSizer, first_stage, pending_chunks
-    from experiments.execute import run_chunk
-    from experiments.models import load_model
+    from experiments.execution.engine import ChunkSizer, first_stage, pending_chunks
+    from experiments.execution.chunks import run_chunk
+    from experiments.models.registry import load_model
 
     import numpy as np
 
@@ -194,7 +195,7 @@ def main() -> None:
           f"with 2 Dask workers: {serial / (2 * best['dask 2']['seconds']):.3f} (target >= 0.85)")
 
     # with chunking: chunks as big as the baseline model gets on dask (DASK_CHUNK_SECONDS of model time each)
-    from experiments.backends_dask import DASK_CHUNK_SECONDS
+    from experiments.execution.dask import DASK_CHUNK_SECONDS
 
     baseline_chunk = max(1, round(DASK_CHUNK_SECONDS / per_run))
     single, single_tasks = dask_overhead(args.per_run_runs, 1, args)

@@ -2,7 +2,7 @@
 
 1. Runs per second of a baseline sweep (the learning-community model, a Latin hypercube over the
    success factors around the baseline scenario) through the layer -- serial, 1 process, 2 processes --
-   against a plain loop over ``experiments.runner.run_one`` with the same parameters and seeds.
+   against a plain loop over ``experiments.execution.replicates.run_one`` with the same parameters and seeds.
    Printed as ratios to the plain loop; parallel efficiency = rate(2 processes) / (2 x plain rate).
 2. Per-run overhead of the layer (seeding, chunking, Parquet parts, bookkeeping): measured with a
    nearly free model so that it is not lost in the model's own timing noise, then expressed as a share
@@ -36,10 +36,10 @@ from pathlib import Path
 import numpy as np
 from numpy.random import SeedSequence
 
-from experiments import designs
-from experiments.engine import first_stage
-from experiments.study import run_study
-from experiments.sweep_config import study_from_dict
+from experiments.designs import samplers as designs
+from experiments.execution.engine import first_stage
+from experiments.execution.study import run_study
+from experiments.config.study import study_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def cheap_config(runs: int, replicates: int = 10) -> object:
 
 def plain_loop(config: object) -> float:
     """Seconds for the same runs as the layer makes, in a plain loop over the model function."""
-    from experiments.models import load_model
+    from experiments.models.registry import load_model
 
     function = load_model(config.model).function
     frame, _ = first_stage(config)
@@ -114,7 +114,7 @@ def peak_rss_mib() -> float:
 
 def memory_child(runs: int) -> None:
     """Entry point of a fresh process: one cheap sweep of ``runs`` runs; prints peak RSS as JSON."""
-    from experiments.analysis import analyse_runset, write_analysis
+    from experiments.analysis.studies import analyse_runset, write_analysis
 
     config = cheap_config(runs)
     folder = Path(tempfile.mkdtemp(prefix="bench-mem-"))

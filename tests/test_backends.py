@@ -15,12 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from dask_processes import REPO, DaskProcesses
-from experiments.backends import BackendSpec, make_evaluator
+from experiments.execution.backends import BackendSpec
+from experiments.execution.evaluators import make_evaluator
 from experiments.cli import app
-from experiments.engine import create_runset
-from experiments.resultset import RunSet
-from experiments.study import drive
-from experiments.sweep_config import study_from_dict
+from experiments.execution.engine import create_runset
+from experiments.store.runset import RunSet
+from experiments.execution.study import drive
+from experiments.config.study import study_from_dict
 
 runner = CliRunner()
 
@@ -127,7 +128,7 @@ def test_lcsim_sensitivity_of_the_real_model_is_identical_on_every_backend(
 
 def test_one_local_cluster_serves_every_stage_and_chunks_stream_with_a_bounded_number_in_flight(
         tmp_path: Path) -> None:
-    from experiments.backends_dask import DaskEvaluator
+    from experiments.execution.dask import DaskEvaluator
 
     config = sweep({"model": "cheap", "design": "lhs", "replicates": 4, "lhs": {"samples": 150}})
     evaluator = make_evaluator(BackendSpec("dask", 2))

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.config import format_number
+from experiments.config.reading import format_number
 from sim import PILOT_FIELDS, SERIES_FIELDS, SUMMARY_FIELDS, Params, parameter_table, success_factors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -285,12 +285,12 @@ def test_force_replaces_an_earlier_result(small_config: Path, tmp_path: Path) ->
 def test_failure_while_writing_leaves_nothing(
     small_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import experiments.plots
+    import experiments.plots.scenario
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full while plotting")
 
-    monkeypatch.setattr(experiments.plots, "plot_all", broken)
+    monkeypatch.setattr(experiments.plots.scenario, "plot_all", broken)
     out = tmp_path / "deeper" / "out"
     result = lcsim("run", small_config, "--replicates", 2, "--workers", 1, "--out", out, "--no-progress")
     assert result.exit_code != 0

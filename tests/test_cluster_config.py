@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.cluster_config import ClusterConfig, cluster_from_dict, load_cluster_config
-from experiments.config import ConfigError
-from experiments.resultset import RunSet
+from experiments.config.cluster import ClusterConfig, cluster_from_dict, load_cluster_config
+from experiments.config.reading import ConfigError
+from experiments.store.runset import RunSet
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -29,7 +29,7 @@ MINIMAL = {"kind": "slurm", "cores": 2, "memory": "2GiB", "walltime": "01:00:00"
 
 def test_the_shipped_examples_load_and_make_the_batch_scripts_they_promise(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from experiments.backends_dask import build_jobqueue_cluster
+    from experiments.execution.dask import build_jobqueue_cluster
 
     monkeypatch.chdir(tmp_path)  # dask-jobqueue creates the log directory where it is started
     slurm = load_cluster_config(REPO / "configs/cluster/slurm.toml")

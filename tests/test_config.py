@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.config import ConfigError, format_number, load_scenario
+from experiments.config.scenario import load_scenario
+from experiments.config.reading import ConfigError, format_number
 from sim import Params, parameter_table
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,12 +20,12 @@ from numpy.random import SeedSequence
 from typer.testing import CliRunner
 
 from dask_processes import REPO, DaskProcesses
-from experiments.backends import BackendSpec
+from experiments.execution.backends import BackendSpec
 from experiments.cli import app
-from experiments.resultset import RunSet
-from experiments.study import run_study
-from experiments.sweep_config import load_study, study_from_dict
-from experiments.testfunctions import crashing
+from experiments.store.runset import RunSet
+from experiments.execution.study import run_study
+from experiments.config.study import load_study, study_from_dict
+from experiments.models.testfunctions import crashing
 
 runner = CliRunner()
 
@@ -149,7 +149,7 @@ def test_a_sweep_survives_a_worker_killed_halfway(dask_processes: DaskProcesses,
 
 CRASHING = """
 name = "crash"
-model = "experiments.testfunctions:CRASHING"
+model = "experiments.models.testfunctions:CRASHING"
 design = "factorial"
 replicates = 2
 seed = 4

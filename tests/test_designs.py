@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from numpy.random import SeedSequence
 
-from experiments import designs
-from experiments.designs import Factor
+from experiments.designs import samplers as designs
+from experiments.designs import seeds
+from experiments.designs.samplers import Factor
 
 
 def test_full_factorial_has_every_combination_once_first_factor_slowest() -> None:
@@ -95,16 +96,16 @@ def test_saltelli_extension_refuses_a_design_it_did_not_make() -> None:
 
 def test_run_seeds_are_spawned_children_of_the_root() -> None:
     root = 12345
-    key = designs.spawn_key(7, 2, common_random_numbers=False)
+    key = seeds.spawn_key(7, 2, common_random_numbers=False)
     assert key == (7, 2)
     expected = SeedSequence(root).spawn(8)[7].spawn(3)[2]
-    assert np.array_equal(designs.run_seed(root, key).generate_state(4), expected.generate_state(4))
-    assert designs.key_text(key) == "7/2"
+    assert np.array_equal(seeds.run_seed(root, key).generate_state(4), expected.generate_state(4))
+    assert seeds.key_text(key) == "7/2"
 
 
 def test_common_random_numbers_give_every_point_the_same_seed_per_replicate() -> None:
-    keys = {designs.spawn_key(point, 1, common_random_numbers=True) for point in range(50)}
+    keys = {seeds.spawn_key(point, 1, common_random_numbers=True) for point in range(50)}
     assert keys == {(1,)}
-    independent = {designs.spawn_key(point, 1, common_random_numbers=False) for point in range(50)}
+    independent = {seeds.spawn_key(point, 1, common_random_numbers=False) for point in range(50)}
     assert len(independent) == 50
-    assert designs.spawn_key(3, 0, True) != designs.spawn_key(3, 1, True)
+    assert seeds.spawn_key(3, 0, True) != seeds.spawn_key(3, 1, True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -178,6 +179,9 @@ def test_notebook_calls_the_project_api_only(name: str) -> None:
     simulation internals, and defines at most small helpers."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    assert "from experiments import workbench" in source
+    assert "from experiments import api" in source
+    # the public API module only: no other experiments module is imported directly
+    imported = re.findall(r"^\s*(?:from|import) (experiments[\w.]*)", source, flags=re.M)
+    assert imported and set(imported) <= {"experiments", "experiments.api"}, imported
     assert "import mesa" not in source and "from sim." not in source and "run_model" not in source
     assert source.count("\ndef ") + source.startswith("def ") <= 2

@@ -1,12 +1,12 @@
 """docs/ODD.md describes the model as built: its parameter table matches sim/params.py."""
 
-from experiments.odd_table import ODD, with_current_table
+from experiments.cli.odd_table import ODD, with_current_table
 from sim import SERIES_FIELDS, parameter_table
 
 
 def test_odd_parameter_table_is_current():
     text = ODD.read_text(encoding="utf-8")
-    assert text == with_current_table(text), "docs/ODD.md is stale: run `python -m experiments.odd_table`"
+    assert text == with_current_table(text), "docs/ODD.md is stale: run `python -m experiments.cli.odd_table`"
 
 
 def test_odd_names_every_parameter_and_process():

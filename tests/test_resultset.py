@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.execute import ChunkResult
-from experiments.resultset import RunSet, RunSetBusyError, RunSetError, atomic_write_text
+from experiments.execution.chunks import ChunkResult
+from experiments.store.runset import RunSet, RunSetBusyError, RunSetError
+from experiments.store.atomic import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
 LCSIM = [sys.executable, "-c", "from experiments.cli import app; app()"]

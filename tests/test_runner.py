@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 from numpy.random import SeedSequence
 
-from experiments.runner import (
-    check_outcome,
-    chunk_size_for,
-    replicate_seeds,
-    run_one,
-    run_replicate,
-    run_replicates,
-)
+from experiments.execution.replicates import check_outcome, chunk_size_for, run_one, run_replicate, run_replicates
+from experiments.designs.seeds import replicate_seeds
 from sim import SUMMARY_FIELDS, Params, RunOutcome, run_model
 
 SMALL = Params(horizon_months=24)

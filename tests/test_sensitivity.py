@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import sensitivity
-from experiments.study import run_study
-from experiments.sweep_config import study_from_dict
-from experiments.testfunctions import ishigami_indices, sobol_g_indices
+from experiments.analysis import sensitivity
+from experiments.execution.study import run_study
+from experiments.config.study import study_from_dict
+from experiments.models.testfunctions import ishigami_indices, sobol_g_indices
 
 
 def sensitivity_config(body: dict[str, Any]) -> Any:
@@ -142,7 +142,7 @@ def run_agreement(frame: pd.DataFrame):
 def test_elementary_effects_match_salib_morris() -> None:
     from SALib.analyze import morris as salib_morris
 
-    from experiments import designs
+    from experiments.designs import samplers as designs
 
     d, r = 5, 30
     u = designs.morris_trajectories(d, r, 4, root_seed=2)
@@ -226,7 +226,7 @@ def test_until_converged_doubles_reusing_runs_and_stops_when_stable(tmp_path: Pa
     runs = runset.read_runs(["y"])
     assert runs["run_id"].is_unique and len(runs) == runset.n_runs == totals[-1] * 5
     # the first stage's design is the prefix of a fresh design of the final size: nothing was re-run
-    from experiments.designs import saltelli
+    from experiments.designs.samplers import saltelli
 
     u = runset.design()[["u.x1", "u.x2", "u.x3"]].to_numpy()
     assert np.array_equal(u, saltelli(3, totals[-1], False, 11))
@@ -249,8 +249,8 @@ def test_until_converged_stops_at_the_run_limit(tmp_path: Path) -> None:
 
 
 def test_morris_doubling_adds_trajectories_and_keeps_old_ones(tmp_path: Path) -> None:
-    from experiments.engine import add_doubling_stage
-    from experiments.models import load_model
+    from experiments.execution.engine import add_doubling_stage
+    from experiments.models.registry import load_model
 
     config = sensitivity_config({"model": "sobol_g", "method": "morris", "morris": {"trajectories": 6, "levels": 4},
                                  "analysis": {"bootstrap": 100}})
@@ -265,7 +265,7 @@ def test_morris_doubling_adds_trajectories_and_keeps_old_ones(tmp_path: Path) ->
 
 
 def test_resume_can_switch_a_finished_run_set_to_until_converged(tmp_path: Path) -> None:
-    from experiments.study import resume_study
+    from experiments.execution.study import resume_study
 
     config = sensitivity_config({"model": "ishigami", "method": "sobol", "sobol": {"base_samples": 256},
                                  "analysis": {"bootstrap": 200, "analyse_variance": False},

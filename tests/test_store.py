@@ -10,23 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.runner import replicate_seeds
-from experiments.store import (
-    MANIFEST_FILE,
-    OutputFolderError,
-    build_manifest,
-    check_out_dir,
-    git_state,
-    package_versions,
-    pilots_frame,
-    read_tables,
-    runs_frame,
-    series_frame,
-    staged_folder,
-    tables,
-    write_manifest,
-    write_tables,
-)
+from experiments.designs.seeds import replicate_seeds
+from experiments.store.runfolder import build_manifest, pilots_frame, read_tables, runs_frame, series_frame, tables, write_tables
+from experiments.store.atomic import OutputFolderError, check_out_dir, staged_folder
+from experiments.store.manifest import MANIFEST_FILE, git_state, package_versions, write_manifest
 from sim import PILOT_FIELDS, SERIES_FIELDS, SUMMARY_FIELDS, Params, RunOutcome
 
 MONTHS = 5

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.plots import fade_offsets, plot_all, plot_fade_timing, plot_fates
-from experiments.runner import replicate_seeds, run_replicates
-from experiments.store import tables
-from experiments.summary import mean_ci, summary_table, to_markdown, write_summary
+from experiments.plots.scenario import fade_offsets, plot_all, plot_fade_timing, plot_fates
+from experiments.execution.replicates import run_replicates
+from experiments.designs.seeds import replicate_seeds
+from experiments.store.runfolder import tables
+from experiments.analysis.summary import mean_ci, summary_table, to_markdown, write_summary
 from sim import PILOT_FIELDS, SUMMARY_FIELDS, Params
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.resultset import RunSet
+from experiments.store.runset import RunSet
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -222,16 +222,16 @@ bootstrap = 100
     assert {"faded_share_mean", "faded_share_se", "faded_share_n"} <= set(points.columns)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["fixed_parameters_resolved"]["horizon_months"] == 40
-    assert manifest["model"]["function"] == "experiments.runner:run_one"
+    assert manifest["model"]["function"] == "experiments.execution.replicates:run_one"
     assert {"versions", "git_commit", "command", "root_seed", "factors"} <= set(manifest)
 
 
 @pytest.mark.parametrize("path", ["configs/sensitivity/baseline_morris.toml", "configs/sensitivity/baseline_sobol.toml",
                                   "configs/sweeps/turnover_x_cofunding.toml"])
 def test_shipped_study_files_are_valid_for_the_current_model(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from experiments.engine import check_design, first_stage
-    from experiments.models import load_model
-    from experiments.sweep_config import load_study
+    from experiments.execution.engine import check_design, first_stage
+    from experiments.models.registry import load_model
+    from experiments.config.study import load_study
 
     monkeypatch.chdir(REPO)
     config = load_study(REPO / path, "sweep" if "sweeps" in path else "sensitivity")
@@ -243,9 +243,9 @@ def test_shipped_study_files_are_valid_for_the_current_model(path: str, monkeypa
 def test_process_backend_with_worker_recycling_returns_every_chunk_unchanged() -> None:
     from functools import partial
 
-    from experiments.backends import ProcessEvaluator, SerialEvaluator
-    from experiments.execute import Chunk, run_chunk
-    from experiments.testfunctions import linear_noise
+    from experiments.execution.backends import ProcessEvaluator, SerialEvaluator
+    from experiments.execution.chunks import Chunk, run_chunk
+    from experiments.models.testfunctions import linear_noise
 
     chunks = [Chunk(k, 3, {"c1": 1.0, "c2": 2.0, "noise_sd": 0.5, "x3": 0.0, "x4": 0.0}, ("x1", "x2"),
                     tuple((4 * k + j, k, j, (k, j), (0.1 * j, 0.2 * k)) for j in range(4))) for k in range(9)]

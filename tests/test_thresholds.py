@@ -1,4 +1,4 @@
-"""experiments.thresholds: known answers on synthetic grids (linear in the swept factor, so linear
+"""experiments.analysis.thresholds: known answers on synthetic grids (linear in the swept factor, so linear
 interpolation is exact), bands from the standard errors, every status, pooling of cells, the plot, and
 the shipped embedding x subsidy sweep file."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.thresholds import cell_grid, crossing_thresholds, first_crossing, plot_threshold_map
+from experiments.analysis.thresholds import cell_grid, crossing_thresholds, first_crossing, plot_threshold_map
 
 REPO = Path(__file__).resolve().parents[1]
 B = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -117,9 +117,9 @@ def test_plot_threshold_map_writes_a_png(tmp_path: Path) -> None:
 
 
 def test_shipped_embedding_x_subsidy_sweep_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    from experiments.engine import check_design, first_stage
-    from experiments.models import load_model
-    from experiments.sweep_config import load_study
+    from experiments.execution.engine import check_design, first_stage
+    from experiments.models.registry import load_model
+    from experiments.config.study import load_study
 
     monkeypatch.chdir(REPO)
     config = load_study(REPO / "configs/sweeps/embedding_x_subsidy.toml", "sweep")

@@ -1,4 +1,4 @@
-"""The documented cases and patterns P1-P8 (experiments.validation), and `lcsim validate` / `lcsim compare`.
+"""The documented cases and patterns P1-P8 (experiments.analysis.validation), and `lcsim validate` / `lcsim compare`.
 
 The checks run here at 100 replicates per ensemble (the CLI default is 200); each check's tolerance is
 its own 95% interval, so this size makes each a real test: a model that lost a pattern would fail it.
@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from experiments.cli import app
-from experiments.compare import comparison_table, run_comparison
-from experiments.config import load_scenario
-from experiments.validation import (
+from experiments.analysis.compare import comparison_table, run_comparison
+from experiments.config.scenario import load_scenario
+from experiments.analysis.validation import (
     ensemble_plan,
     fade_hazards,
     proportion,
@@ -24,7 +24,7 @@ from experiments.validation import (
     run_checks,
     run_ensembles,
 )
-from experiments.validation_report import CASE_PARAMETERS, case_parameters
+from experiments.analysis.validation_report import CASE_PARAMETERS, case_parameters
 from sim import RunOutcome
 
 ROOT = Path(__file__).resolve().parents[1]

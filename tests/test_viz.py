@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments.cli import OPTION_RANGES, app
-from experiments.runner import replicate_seeds
+from experiments.cli import app
+from experiments.cli.options import OPTION_RANGES
+from experiments.designs.seeds import replicate_seeds
 from experiments.viz import charts
 from experiments.viz.model import (
     ELEMENTS,
@@ -212,8 +213,8 @@ def test_network_layout_keeps_people_in_place():
 @pytest.fixture(scope="module")
 def tiny_runset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished 3 x 2 factorial sweep of the cheap linear test model, 4 replicates each, under a results folder."""
-    from experiments.study import run_study
-    from experiments.sweep_config import study_from_dict
+    from experiments.execution.study import run_study
+    from experiments.config.study import study_from_dict
 
     root = tmp_path_factory.mktemp("results")
     config = study_from_dict(
@@ -313,7 +314,7 @@ def test_a_busy_port_is_refused(monkeypatch):
 
 
 def test_good_options_start_solara_on_the_viewer_app(monkeypatch, tmp_path: Path):
-    import experiments.cli_viz as cli_viz
+    import experiments.cli.viz as cli_viz
 
     started = {}
 
@@ -343,6 +344,6 @@ def test_the_app_has_a_live_page_and_a_run_set_page():
 
     assert [(r.path, r.label) for r in viewer.routes] == [("/", "Live model"), ("runsets", "Run sets")]
     assert viewer.CHARTS == ("phases", "elements", "school", "network")
-    from experiments import cli_viz
+    from experiments.cli import viz as cli_viz
 
     assert cli_viz.RESULTS_ENV == viewer.RESULTS_ENV  # lcsim viz tells the app where the run sets are

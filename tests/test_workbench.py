@@ -1,4 +1,4 @@
-"""experiments.workbench, the notebooks' entry points: shipped study files with changed sizes, run sets
+"""experiments.api, the notebooks' entry points: shipped study files with changed sizes, run sets
 computed once and reopened (only missing runs re-run, folders keyed by what determines the runs),
 scenario ensembles stored as `lcsim run` folders and read back identical to `lcsim compare`'s runs."""
 
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import workbench
-from experiments.config import ConfigError
-from experiments.resultset import RunSet, RunSetError
+from experiments import api as workbench
+from experiments.config.reading import ConfigError
+from experiments.store.runset import RunSet, RunSetError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def test_study_config_changes_sizes_and_resolves_paths(monkeypatch: pytest.Monke
     assert small.design["levels"]["school_cofunding_willingness"] == [0.0, 0.5, 1.0]
     assert small.base == shipped.base and small.base["horizon_months"] == 120
     assert small.analysis["confidence"] == 0.95  # tables are merged, not replaced
-    assert "changed by experiments.workbench" in small.text
+    assert "changed by experiments.api" in small.text
     # the run key follows what determines the runs, not the analysis settings
     assert workbench.run_key(shipped) != workbench.run_key(small)
     rebootstrapped = workbench.study_config("configs/sweeps/turnover_x_cofunding.toml", analysis={"bootstrap": 300})
@@ -148,8 +148,8 @@ def test_process_backend_gives_the_same_runs(tmp_path: Path) -> None:
 
 
 def test_ensembles_are_stored_reopened_and_equal_lcsim_compare(tmp_path: Path) -> None:
-    from experiments.compare import comparison_table, run_comparison
-    from experiments.config import load_scenario
+    from experiments.analysis.compare import comparison_table, run_comparison
+    from experiments.config.scenario import load_scenario
 
     names = ["cowcept", "smart_farming"]
     files = [f"configs/scenarios/{n}.toml" for n in names]

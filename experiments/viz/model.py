@@ -45,7 +45,7 @@ SLIDER_FACTORS: tuple[str, ...] = (
     "intervention_readiness",
 )
 
-#: Allowed seeds: the same as ``lcsim run --seed`` (experiments.cli.OPTION_RANGES["seed"]).
+#: Allowed seeds: the same as ``lcsim run --seed`` (experiments.cli.options.OPTION_RANGES["seed"]).
 SEED_RANGE = (0, 2**63 - 1)
 #: Highest replicate index the replicate slider offers.
 MAX_REPLICATE = 199

@@ -1,6 +1,6 @@
 """Finished sweeps and sensitivity studies for the viewer's run-set page (no Solara here).
 
-A run set is any folder with a ``manifest.json`` that :meth:`experiments.resultset.RunSet.open` accepts
+A run set is any folder with a ``manifest.json`` that :meth:`experiments.store.runset.RunSet.open` accepts
 (``lcsim sweep`` / ``lcsim sensitivity`` output).  The page picks one, then a design point, and shows
 that point's factor values and the outputs of each of its replicates next to the spread of all points.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.resultset import MANIFEST_FILE, RunSet, RunSetError
+from experiments.store.runset import MANIFEST_FILE, RunSet, RunSetError
 
 #: Outputs shown in the replicate table when the study names none.
 MAIN_OUTPUTS = 6

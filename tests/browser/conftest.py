@@ -59,8 +59,8 @@ def stop(process: subprocess.Popen) -> None:
 def results_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results folder with one finished run set: a 3 x 2 factorial sweep of the cheap linear test model,
     5 replicates per point (the run-set page browses it)."""
-    from experiments.study import run_study
-    from experiments.sweep_config import study_from_dict
+    from experiments.execution.study import run_study
+    from experiments.config.study import study_from_dict
 
     root = tmp_path_factory.mktemp("results")
     config = study_from_dict(

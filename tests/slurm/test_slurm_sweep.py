@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.resultset import RunSet
+from experiments.store.runset import RunSet
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slurm
@@ -86,7 +86,7 @@ def test_dask_jobqueue_workers_are_slurm_jobs_that_compute_what_this_process_com
     from dask_jobqueue import SLURMCluster
     from numpy.random import SeedSequence
 
-    from experiments.testfunctions import linear_noise
+    from experiments.models.testfunctions import linear_noise
 
     inputs = [({"x1": i / 7, "x2": 1 - i / 9, "x3": 0.0, "x4": 0.0, "c1": 1.0, "c2": 2.0, "noise_sd": 0.5},
                SeedSequence(11, spawn_key=(i,))) for i in range(24)]

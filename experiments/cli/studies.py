@@ -1,0 +1,312 @@
+"""``lcsim sweep``, ``lcsim sensitivity`` and ``lcsim resume``: many runs from a TOML file to a ranked table.
+
+Registered on the ``lcsim`` Typer app by :mod:`experiments.cli.app` through :func:`register`.
+User mistakes (a bad file, a bad option, an existing output folder) end with exit code 2 and a message
+naming the file or option, the value and what is allowed, before anything is created.  A study whose
+runs partly failed still writes everything and its analysis, then exits with code 1.  Ctrl-C leaves a
+run set that ``lcsim resume`` completes (exit code 130).
+
+Backends: ``--backend serial | processes | dask`` with ``--workers N``; ``--scheduler tcp://host:port``
+(a running Dask scheduler) or ``--cluster FILE`` (SLURM/PBS jobs, docs/cluster.md) imply ``dask``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from experiments.execution.backends import BACKENDS, BackendError, BackendSpec, scheduler_address_problem
+from experiments.cli.options import fail, integer_option
+from experiments.config.reading import ConfigError
+
+
+HELP_BACKEND = (f"Where runs execute: {' | '.join(BACKENDS)} (default processes; dask when --scheduler or "
+                "--cluster is given). dask without those starts a local Dask cluster.")
+HELP_WORKERS = ("Worker processes of the processes backend or of the local Dask cluster, 1 to 1024 "
+                "(default: number of CPUs).")
+HELP_SCHEDULER = ("Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786; its workers run the chunks "
+                  "(implies --backend dask; they must be able to import lcsim).")
+HELP_CLUSTER = ("Cluster file (e.g. configs/cluster/slurm.toml): start Dask workers as SLURM or PBS jobs, scaled "
+                "adaptively (implies --backend dask; see docs/cluster.md).")
+HELP_OUT = "Run-set folder (default: results/<name>)."
+HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 1 s on "
+              "dask; the first chunks calibrate).")
+HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
+
+# The options the three commands share, declared once.
+BackendOption = Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)]
+WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
+SchedulerOption = Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)]
+ClusterOption = Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)]
+OutOption = Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")]
+ChunkOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)]
+ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
+
+
+def _integer(option: str, text: str | None) -> int | None:
+    """An optional integer option, checked like those of `lcsim run` (the value named in errors)."""
+    return None if text is None else integer_option(option, text)
+
+
+def _backend(name: str | None, workers: str | None, scheduler: str | None, cluster: Path | None) -> BackendSpec:
+    """Check the backend options together (before anything is created) and combine them into a spec."""
+    from experiments.execution.replicates import default_workers
+
+    if scheduler is not None and cluster is not None:
+        raise fail(f"--scheduler {scheduler} and --cluster {cluster} exclude each other; allowed: --scheduler for "
+                   "a running Dask scheduler, or --cluster to start workers as SLURM/PBS jobs")
+    remote = f"--scheduler {scheduler}" if scheduler is not None else f"--cluster {cluster}" if cluster else None
+    if name is not None and name not in BACKENDS:
+        raise fail(f"--backend {name}: unknown backend; allowed: {', '.join(BACKENDS)}")
+    if remote and name not in (None, "dask"):
+        raise fail(f"--backend {name} with {remote}: a scheduler or cluster file runs the dask backend; allowed: "
+                   "--backend dask, or no --backend")
+    name = name or ("dask" if remote else "processes")
+    n_workers = _integer("workers", workers)
+    if remote and n_workers is not None:
+        raise fail(f"--workers {n_workers} with {remote}: the number of workers is the scheduler's or the cluster "
+                   "file's (maximum_jobs x processes); allowed: leave out --workers")
+    if scheduler is not None:
+        problem = scheduler_address_problem(scheduler)
+        if problem:
+            raise fail(f"--scheduler {scheduler}: {problem}")
+    if cluster is not None:
+        from experiments.config.cluster import load_cluster_config
+
+        try:
+            load_cluster_config(cluster)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+    used = 1 if name == "serial" else (n_workers or default_workers())
+    return BackendSpec(name, used, scheduler, None if cluster is None else str(cluster))
+
+
+@contextmanager
+def _backend_errors(path: Path):
+    """A backend that cannot start or is lost: the message, and how to go on if runs are on disk."""
+    try:
+        yield
+    except BackendError as exc:
+        if (path / "manifest.json").is_file():
+            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
+            raise typer.Exit(1) from None
+        raise fail(str(exc)) from None
+
+
+def _out_folder(out: Path, force: bool) -> None:
+    """Refuse an existing folder unless --force (and then only an earlier run set or an empty folder)."""
+    from experiments.store.atomic import OutputFolderError, check_out_dir
+
+    if out.exists() and not force:
+        raise fail(f"--out {out}: the folder already exists; allowed: a new path, --force to replace it, or "
+                   f"`lcsim resume {out}` to finish an interrupted run set")
+    try:
+        check_out_dir(out, force)
+    except OutputFolderError as exc:
+        raise fail(str(exc)) from None
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def _progress_bar(show: bool, label: str):
+    """A rich progress bar (runs done, runs failed, elapsed, ETA) as an engine progress callback."""
+    if not show:
+        yield None
+        return
+    from rich.progress import Progress
+
+    from experiments.execution.replicates import progress_columns
+
+    columns = progress_columns("runs, {task.fields[failed]} failed")
+    with Progress(*columns, console=_console(), transient=False) as progress:
+        task = progress.add_task(label, total=None, failed=0)
+        failed = 0
+
+        def callback(event: str, counts: dict[str, int]) -> None:
+            nonlocal failed
+            if event == "start":
+                failed = counts["failed"]
+                progress.update(task, total=counts["total"], completed=counts["done"] + counts["failed"],
+                                failed=failed)
+            else:
+                failed += counts["failed"]
+                progress.update(task, advance=counts["done"] + counts["failed"], failed=failed)
+
+        yield callback
+
+
+def _report(result: Any, config: Any) -> None:
+    """Print the ranked tables (or the sweep table); exit 1 if any run failed."""
+    from rich.console import Console
+
+    from experiments.analysis.studies import print_rankings, print_sweep
+
+    out_console = Console(width=None if sys.stdout.isatty() else 160)
+    if config.kind == "sweep":
+        print_sweep(result.analysis, out_console)
+    else:
+        print_rankings(result.analysis, out_console)
+    runset = result.runset
+    typer.echo(f"run set written to {runset.path} (report: {runset.path / 'analysis' / 'report.md'})", err=True)
+    if result.failed:
+        typer.echo(f"error: {result.failed} of {runset.n_runs} runs failed; parameters, seeds and tracebacks are in "
+                   f"{runset.path / 'failures'}; retry them with `lcsim resume {runset.path} --retry-failed`",
+                   err=True)
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _interruptible(path: Path):
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def _busy_is_a_user_error():
+    from experiments.store.runset import RunSetBusyError
+
+    try:
+        yield
+    except RunSetBusyError as exc:
+        raise fail(str(exc)) from None
+
+
+def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | None, scheduler: str | None,
+           cluster: Path | None, out: Path | None, force: bool, chunk_size: str | None, progress: bool,
+           until_converged: bool = False, max_runs: str | None = None) -> None:
+    from experiments.execution.engine import check_design, first_stage
+    from experiments.models.registry import load_model
+    from experiments.execution.study import run_study
+    from experiments.config.study import load_study
+
+    spec = _backend(backend, workers, scheduler, cluster)
+    n_chunk = _integer("chunk-size", chunk_size)
+    n_max = _integer("max-runs", max_runs)
+    try:
+        config = load_study(config_path, kind)
+        out = out if out is not None else Path("results") / config.name
+        _out_folder(out, force)
+        frame, _ = first_stage(config)
+        check_design(config, load_model(config.model), frame)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    console = _console()
+    for warning in config.warnings:
+        console.print(f"warning: {warning}", style="yellow")
+    if out.exists():
+        shutil.rmtree(out)
+    console.print(f"{config.name}: {len(frame)} design points x {config.replicates} replicates = "
+                  f"{len(frame) * config.replicates} runs -> {out}")
+    label = f"{config.name} ({spec.label()})"
+    with _interruptible(out), _backend_errors(out):
+        result = run_study(config, out, backend=spec, chunk_size=n_chunk,
+                           until_converged=until_converged, max_runs=n_max,
+                           progress=lambda: _progress_bar(progress, label), say=console.print)
+    _report(result, config)
+
+
+def sweep(
+    config: Annotated[Path, typer.Argument(metavar="SWEEP.toml", help="Sweep file, e.g. configs/sweeps/x.toml.",
+                                           show_default=False)],
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    chunk_size: ChunkOption = None,
+    progress: ProgressOption = True,
+) -> None:
+    """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
+    _start("sweep", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
+           force=force, chunk_size=chunk_size, progress=progress)
+
+
+def sensitivity(
+    config: Annotated[Path, typer.Argument(metavar="SENSITIVITY.toml", show_default=False,
+                                           help="Sensitivity file, e.g. configs/sensitivity/baseline_morris.toml.")],
+    until_converged: Annotated[bool, typer.Option("--until-converged", help=(
+        "Double the base sample (reusing all runs) until the top factors' interval half-widths are below the "
+        "threshold and the top ranking is stable."))] = False,
+    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    chunk_size: ChunkOption = None,
+    progress: ProgressOption = True,
+) -> None:
+    """Run a Morris or Sobol' sensitivity analysis; print and write the ranked factors with intervals."""
+    _start("sensitivity", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
+           force=force, chunk_size=chunk_size, progress=progress, until_converged=until_converged, max_runs=max_runs)
+
+
+def resume(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A run-set folder.", show_default=False)],
+    backend: BackendOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run the failed runs again too.")] = False,
+    until_converged: Annotated[bool, typer.Option("--until-converged", help=(
+        "Switch the run set to doubling until converged (reusing every run), even if it was started without."
+    ))] = False,
+    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    chunk_size: ChunkOption = None,
+    progress: ProgressOption = True,
+) -> None:
+    """Finish an interrupted sweep or sensitivity run set: run only what is missing, then analyse."""
+    from experiments.models.registry import UnknownModelError
+    from experiments.store.runset import RunSet, RunSetError
+    from experiments.execution.study import resume_study
+    from experiments.config.study import StudyConfig
+
+    spec = _backend(backend, workers, scheduler, cluster)
+    n_chunk = _integer("chunk-size", chunk_size)
+    n_max = _integer("max-runs", max_runs)
+    if not directory.is_dir():
+        raise fail(f"{directory}: no such folder; allowed: a run-set folder written by `lcsim sweep` or "
+                   "`lcsim sensitivity`")
+    try:
+        runset = RunSet.open(directory)
+        config = StudyConfig.from_dict(runset.manifest["study"])
+        from experiments.models.registry import load_model
+
+        load_model(config.model)
+    except (RunSetError, UnknownModelError, KeyError) as exc:
+        raise fail(f"{directory}: cannot resume ({exc})") from None
+    if (until_converged or n_max is not None) and config.design["type"] not in ("sobol", "morris"):
+        raise fail(f"--until-converged: {directory} holds a {config.design['type']} sweep; allowed: only for "
+                   "Morris or Sobol' run sets")
+    console = _console()
+    console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
+    label = f"{config.name} ({spec.label()})"
+    with _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
+        result = resume_study(directory, backend=spec, chunk_size=n_chunk, retry_failed=retry_failed,
+                              until_converged=until_converged or None, max_runs=n_max,
+                              progress=lambda: _progress_bar(progress, label), say=console.print)
+    _report(result, config)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sweep, sensitivity, resume`` to the ``lcsim`` app."""
+    app.command()(sweep)
+    app.command()(sensitivity)
+    app.command()(resume)

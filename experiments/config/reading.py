@@ -1,0 +1,96 @@
+"""Reading a TOML config file, and the parts every config error message is made of.
+
+Shared by scenario, study (sweep/sensitivity) and cluster files: the same read errors, the same way of
+showing a value, the same did-you-mean.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A scenario file or a command-line value is wrong.  The message is meant for the user as is."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+def read_config_bytes(path: Path, kind: str, *, noun: str = "config", example: str | None = None) -> bytes:
+    """The bytes of a ``kind`` TOML file (scenario, sweep, cluster ...); a missing, non-file or unreadable
+    path raises :class:`ConfigError` naming the path and what is allowed."""
+    if not path.exists():
+        such_as = f" such as {example}" if example else ""
+        raise ConfigError(f"{path}: {noun} file not found; allowed: a path to an existing .toml {kind} file{such_as}")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is not a file; allowed: a path to a .toml {kind} file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); allowed: a readable .toml {kind} file") from None
+
+
+def parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: byte {exc.start} is not valid UTF-8; allowed: a UTF-8 encoded TOML file"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11 has no lineno attribute; the position is in the message "(at line L, column C)".
+        message = str(exc)
+        where = re.search(r"line (\d+), column (\d+)", message)
+        context = ""
+        if where:
+            line_number = int(where.group(1))
+            lines = text.splitlines()
+            if 1 <= line_number <= len(lines):
+                context = f"; the line reads: {lines[line_number - 1].strip()!r}"
+        raise ConfigError(
+            f"{path}: malformed TOML: {message}{context}; allowed: TOML syntax (https://toml.io), "
+            "e.g. management_turnover_rate = 0.35"
+        ) from None
+
+
+def suggest(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    if not close:
+        # Fall back to substring matches: 'turnover' should still point at the turnover parameters.
+        close = [c for c in candidates if name.lower() in c.lower() or c.lower() in name.lower()][:3]
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def toml_type(value: Any) -> str:
+    names = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array", dict: "table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def show_value(value: Any) -> str:
+    """A value as the user would have written it in TOML (shortened if long)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = '"' + value.replace('"', '\\"') + '"'
+    elif isinstance(value, float) and math.isnan(value):
+        text = "nan"
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_number(value: float | int | None) -> str:
+    """Format a bound or default compactly: 12.0 -> 12, 10000.0 -> 10000, 1e7 -> 1e+07."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:g}"
