@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from experiments.cli.options import HELP_SEED, HELP_WORKERS, fail, integer_option
-from experiments.config.scenario import load_scenario
-from experiments.config.reading import ConfigError
+from experiments.config.scenario import parse_settings, scenario_argument
+from experiments.config.reading import ConfigError, resolve_reference, suggest
 from experiments.execution.replicates import default_workers, progress_bar
 from experiments.store.manifest import provenance, utc_now
 from experiments.store.atomic import OutputFolderError, check_out_dir, staged_folder
@@ -31,8 +31,9 @@ def _manifest(kind: str, **fields) -> str:
 
 # ----------------------------------------------------------------------------------------- compare
 def compare(
-    configs: Annotated[list[Path], typer.Argument(metavar="SCENARIO.toml...", help="Two or more scenario files; "
-                                                  "the first is the reference for differences.", show_default=False)],
+    configs: Annotated[list[str], typer.Argument(
+        metavar="SCENARIO...", show_default=False,
+        help="Two or more scenarios: files, shipped names (baseline) or compositions (baseline+stable_management).")],
     replicates: Annotated[str, typer.Option(metavar="N", help="Replicates per scenario (1 to 1000000).")] = "200",
     seed: Annotated[str, typer.Option(metavar="SEED", help=HELP_SEED)] = "7",
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
@@ -40,70 +41,120 @@ def compare(
                                              show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing result folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", show_default=False, help=(
+        "Override a parameter in every scenario, as name=value (repeatable); applied last, checked like a "
+        "file value, recorded in the manifest."))] = None,
+    reference: Annotated[str | None, typer.Option(metavar="NAME", show_default=False, help=(
+        "The scenario the differences are taken to (its name; default: the first). The table is ranked by "
+        "the difference in continued_by_school_y5."))] = None,
+    all_pairs: Annotated[bool, typer.Option("--all-pairs", help=(
+        "Also compare every pair of scenarios (paired by seed): Bonferroni-adjusted 95% intervals (each at "
+        "1 - 0.05/m for m pairs) and Holm-adjusted paired t-test p-values; written to pairs.md/pairs.csv."))] = False,
 ) -> None:
-    """Compare scenarios on the same seeds: a table with 95% intervals and paired differences, and figures."""
+    """Compare scenarios on the same seeds: means with 95% intervals, paired differences to a reference,
+    optionally every pair with multiplicity-adjusted intervals, and figures."""
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
     n_workers = integer_option("workers", workers) if workers is not None else default_workers()
     if len(configs) < 2:
-        raise fail(f"compare: {len(configs)} scenario file given; allowed: two or more scenario files")
+        raise fail(f"compare: {len(configs)} scenario given; allowed: two or more scenarios (files or names)")
     try:
-        scenarios = [load_scenario(path) for path in configs]
+        given = parse_settings(settings)
+        scenarios = [scenario_argument(path, given) for path in configs]
     except ConfigError as exc:
         raise fail(str(exc)) from None
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise fail(f"compare: scenario names {names} repeat; allowed: scenarios with distinct names")
+    if reference is not None and reference not in names:
+        raise fail(f"--reference {reference}: not one of the compared scenarios; allowed: "
+                   f"{', '.join(names)}" + suggest(reference, names))
     out = out if out is not None else Path("results") / "compare" / "_vs_".join(names)
     try:
         check_out_dir(out, force)
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
 
-    from experiments.analysis.compare import comparison_table, run_comparison, table_markdown
+    from experiments.analysis.compare import (
+        comparison_table, pairwise_markdown, pairwise_table, run_comparison, table_markdown,
+    )
     from experiments.plots.compare import CURVES_PNG, FATES_PNG, plot_continuation_curves, plot_fates_by_scenario
 
     started = utc_now()
     with progress_bar(n * len(scenarios), f"{len(scenarios)} scenarios x {n} replicates", progress) as on_done:
         results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done)
-    table = comparison_table(results)
+    table = comparison_table(results, reference)
+    pairs = pairwise_table(results) if all_pairs else None
     with staged_folder(out, force) as staging:
         table.to_csv(staging / "comparison.csv", index=False)
         (staging / "comparison.md").write_text(table_markdown(table, n, root_seed), encoding="utf-8")
+        if pairs is not None:
+            pairs.to_csv(staging / "pairs.csv", index=False)
+            (staging / "pairs.md").write_text(pairwise_markdown(pairs), encoding="utf-8")
         plot_continuation_curves(results, staging / CURVES_PNG)
         plot_fates_by_scenario(results, staging / FATES_PNG)
         (staging / "manifest.json").write_text(_manifest(
-            "comparison", scenarios={s.name: str(s.path) for s in scenarios},
-            config_sha256={s.name: s.sha256 for s in scenarios}, replicates=n, root_seed=root_seed,
+            "comparison", scenarios={s.name: s.provenance() for s in scenarios},
+            config_sha256={s.name: s.sha256 for s in scenarios}, settings=given,
+            reference=table["reference"].iloc[0], all_pairs=all_pairs, replicates=n, root_seed=root_seed,
             seeding="replicate i of every scenario uses SeedSequence(root_seed).spawn(replicates)[i]",
             started_utc=started, finished_utc=utc_now(),
         ), encoding="utf-8")
     _print_comparison(table)
+    if pairs is not None:
+        _print_pairs(pairs)
     typer.echo(f"comparison written to {out}", err=True)
 
 
+#: The metric the terminal output ranks scenarios by and prints the pairs of.
+HEADLINE = "continued_by_school_y5"
+
+
 def _print_comparison(table) -> None:
+    """The comparison in at most 100 columns; within each metric the scenarios are ranked by their
+    difference to the reference (the reference first)."""
     from rich.console import Console
     from rich.table import Table
 
     from experiments.analysis.compare import format_value
 
-    view = Table(title="Scenario comparison (mean [95% interval]; difference to the first, paired by seed)",
+    reference = table["reference"].iloc[0]
+    view = Table(title=f"Scenario comparison: mean [95% interval]; difference to {reference}, paired by seed",
                  title_justify="left")
-    for column in ("metric", "scenario", "mean", "95% interval", "difference", "95% interval"):
-        view.add_column(column)
-    metric = None
-    for row in table.itertuples():
-        if row.metric != metric and metric is not None:
+    for column in ("metric / scenario", "mean", "95% interval", "difference", "95% interval"):
+        view.add_column(column, overflow="fold")
+    for k, (metric, group) in enumerate(table.groupby("metric", sort=False)):
+        if k:
             view.add_section()
-        view.add_row(
-            row.metric if row.metric != metric else "", row.scenario, format_value(row.mean),
-            f"{format_value(row.ci_low)} – {format_value(row.ci_high)}",
-            "" if row.diff != row.diff else f"{row.diff:+.3g}",
-            "" if row.diff != row.diff else f"{format_value(row.diff_low)} – {format_value(row.diff_high)}",
-        )
-        metric = row.metric
-    Console(width=None if sys.stdout.isatty() else 160).print(view)
+        view.add_row(metric, "", "", "", "", style="bold")
+        group = group.assign(first=group["scenario"] == reference).sort_values(
+            ["first", "diff"], ascending=[False, False])
+        for row in group.itertuples():
+            view.add_row(
+                "  " + row.scenario, format_value(row.mean),
+                f"{format_value(row.ci_low)} – {format_value(row.ci_high)}",
+                "" if row.diff != row.diff else f"{row.diff:+.3g}",
+                "" if row.diff != row.diff else f"{format_value(row.diff_low)} – {format_value(row.diff_high)}",
+            )
+    Console(width=None if sys.stdout.isatty() else 100).print(view)
+
+
+def _print_pairs(pairs) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from experiments.analysis.compare import format_value
+
+    rows = pairs[pairs["metric"] == HEADLINE].sort_values("diff", ascending=False)
+    m = int(pairs["pairs"].iloc[0])
+    view = Table(title=f"Every pair, {HEADLINE} (b - a; Bonferroni-adjusted 95% intervals for {m} pairs, "
+                       "Holm-adjusted p; all metrics in pairs.md)", title_justify="left")
+    for column in ("a", "b", "b - a", "adjusted interval", "p (Holm)"):
+        view.add_column(column, overflow="fold")
+    for row in rows.itertuples():
+        view.add_row(row.a, row.b, f"{row.diff:+.3g}", f"{format_value(row.diff_low)} – {format_value(row.diff_high)}",
+                     format_value(row.p_holm))
+    Console(width=None if sys.stdout.isatty() else 100).print(view)
 
 
 # ----------------------------------------------------------------------------------------- validate
@@ -111,7 +162,8 @@ def validate(
     replicates: Annotated[str, typer.Option(metavar="N", help="Replicates per ensemble (1 to 1000000).")] = "200",
     seed: Annotated[str, typer.Option(metavar="SEED", help=HELP_SEED)] = "7",
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
-    scenarios: Annotated[Path, typer.Option(help="Folder with the case and policy scenario files.")] = Path(
+    scenarios: Annotated[Path, typer.Option(help="Folder with the case and policy scenario files (default: the "
+                                            "project's configs/scenarios).", show_default=False)] = Path(
         "configs/scenarios"),
     out: Annotated[Path, typer.Option(help="Report folder (replaced on every run).")] = Path("results/validation"),
     update_docs: Annotated[bool, typer.Option("--update-docs", help="Also write the figures into docs/validation.md.")] = False,
@@ -124,6 +176,7 @@ def validate(
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
     n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    scenarios = resolve_reference(scenarios, None)
     try:
         plan = ensemble_plan(scenarios)
         check_out_dir(out, force=True)

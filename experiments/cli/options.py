@@ -46,8 +46,12 @@ def integer_option(option: str, text: str) -> int:
     return value
 
 
-HELP_CONFIG = "Scenario file, e.g. configs/scenarios/baseline.toml."
+HELP_CONFIG = ("Scenario file (e.g. configs/scenarios/baseline.toml), a shipped scenario name (baseline), or "
+               "names joined by + (baseline+stable_management), each layered on the previous.")
 HELP_REPLICATES = f"Replicate runs with independent seeds ({option_range('replicates')})."
 HELP_SEED = f"Root seed ({option_range('seed')}); replicate i uses child i of SeedSequence(seed).spawn(N)."
 HELP_OUT = "Output folder (default: results/<scenario name>)."
 HELP_WORKERS = f"Worker processes, {option_range('workers')}; 1 runs serially (default: number of CPUs)."
+
+HELP_SET = ("Override a parameter last, as name=value (repeatable), e.g. --set management_turnover_rate=0.5; "
+            "checked like a value in the file and recorded in the manifest.")

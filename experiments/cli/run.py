@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from experiments.config.scenario import load_scenario
+from experiments.config.scenario import parse_settings, scenario_argument
 from experiments.config.reading import ConfigError, format_number
 from experiments.execution.replicates import default_workers
 from experiments.store.atomic import OutputFolderError, check_out_dir
-from experiments.cli.options import HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HELP_SEED, HELP_WORKERS, fail, integer_option
+from experiments.cli.options import HELP_CONFIG, HELP_SET, HELP_OUT, HELP_REPLICATES, HELP_SEED, HELP_WORKERS, fail, integer_option
 
 if TYPE_CHECKING:
     from sim.params import ParamInfo
 
 def run(
-    config: Annotated[Path, typer.Argument(metavar="CONFIG.toml", help=HELP_CONFIG, show_default=False)],
+    config: Annotated[str, typer.Argument(metavar="SCENARIO", help=HELP_CONFIG, show_default=False)],
     # Integer options are taken as text and checked by hand so that errors can name the bad value.
     replicates: Annotated[str, typer.Option(metavar="N", help=HELP_REPLICATES)] = "100",
     seed: Annotated[str, typer.Option(metavar="SEED", help=HELP_SEED)] = "7",
@@ -30,14 +30,17 @@ def run(
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing result folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", help=HELP_SET,
+                                                       show_default=False)] = None,
 ) -> None:
     """Run a scenario's replicates; write tables, manifest, summary and plots into the output folder."""
     # Validate everything before creating anything.
     n_replicates = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
     n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    settings_text = dict(item.partition("=")[::2] for item in settings or [])
     try:
-        scenario = load_scenario(config)
+        scenario = scenario_argument(config, parse_settings(settings))
     except ConfigError as exc:
         raise fail(str(exc)) from None
     out = out if out is not None else Path("results") / scenario.name
@@ -77,8 +80,11 @@ def run(
                 replicates=n_replicates,
                 workers=workers_used,
                 command=shlex.join(sys.argv),
+                settings=scenario.settings,
+                extends=list(scenario.extends),
                 reproduce=shlex.join([
-                    "lcsim", "run", str(config), "--replicates", str(n_replicates), "--seed", str(root_seed),
+                    "lcsim", "run", str(scenario.path or config),
+                    *[f"--set={name}={value}" for name, value in (settings_text or {}).items()], "--replicates", str(n_replicates), "--seed", str(root_seed),
                     "--out", str(out), "--workers", str(workers_used),
                 ]),
                 started_utc=started,

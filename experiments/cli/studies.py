@@ -21,8 +21,8 @@ from typing import Annotated, Any
 import typer
 
 from experiments.execution.backends import BACKENDS, BackendError, BackendSpec, scheduler_address_problem
-from experiments.cli.options import fail, integer_option
-from experiments.config.reading import ConfigError
+from experiments.cli.options import HELP_SET, fail, integer_option
+from experiments.config.reading import ConfigError, resolve_reference
 
 
 HELP_BACKEND = (f"Where runs execute: {' | '.join(BACKENDS)} (default processes; dask when --scheduler or "
@@ -47,6 +47,8 @@ OutOption = Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=Fals
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")]
 ChunkOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)]
 ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stderr.")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", help=HELP_SET + (
+    " Also top-level keys (replicates=2) and table.key (morris.trajectories=4)."), show_default=False)]
 
 
 def _integer(option: str, text: str | None) -> int | None:
@@ -188,17 +190,22 @@ def _busy_is_a_user_error():
 
 def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | None, scheduler: str | None,
            cluster: Path | None, out: Path | None, force: bool, chunk_size: str | None, progress: bool,
-           until_converged: bool = False, max_runs: str | None = None) -> None:
+           until_converged: bool = False, max_runs: str | None = None, settings: list[str] | None = None) -> None:
     from experiments.execution.engine import check_design, first_stage
     from experiments.models.registry import load_model
     from experiments.execution.study import run_study
     from experiments.config.study import load_study
 
+    # configs/... names work from any folder (see resolve_reference); other paths are from the cwd
+    config_path = resolve_reference(config_path, None)
+    cluster = resolve_reference(cluster, None) if cluster is not None else None
     spec = _backend(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)
+    from experiments.config.scenario import parse_settings
+
     try:
-        config = load_study(config_path, kind)
+        config = load_study(config_path, kind, parse_settings(settings))
         out = out if out is not None else Path("results") / config.name
         _out_folder(out, force)
         frame, _ = first_stage(config)
@@ -231,10 +238,11 @@ def sweep(
     force: ForceOption = False,
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
+    settings: SetOption = None,
 ) -> None:
     """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
     _start("sweep", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
-           force=force, chunk_size=chunk_size, progress=progress)
+           force=force, chunk_size=chunk_size, progress=progress, settings=settings)
 
 
 def sensitivity(
@@ -252,10 +260,12 @@ def sensitivity(
     force: ForceOption = False,
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
+    settings: SetOption = None,
 ) -> None:
     """Run a Morris or Sobol' sensitivity analysis; print and write the ranked factors with intervals."""
     _start("sensitivity", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
-           force=force, chunk_size=chunk_size, progress=progress, until_converged=until_converged, max_runs=max_runs)
+           force=force, chunk_size=chunk_size, progress=progress, until_converged=until_converged, max_runs=max_runs,
+           settings=settings)
 
 
 def resume(
@@ -278,6 +288,9 @@ def resume(
     from experiments.execution.study import resume_study
     from experiments.config.study import StudyConfig
 
+    # configs/... names work from any folder (see resolve_reference); other paths are from the cwd
+    config_path = resolve_reference(config_path, None)
+    cluster = resolve_reference(cluster, None) if cluster is not None else None
     spec = _backend(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)

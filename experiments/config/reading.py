@@ -94,3 +94,41 @@ def format_number(value: float | int | None) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
         return str(int(value))
     return f"{value:g}"
+
+
+# --------------------------------------------------------------------------------------- paths inside files
+
+#: The folder of the installed lcsim project (it holds ``configs/`` when installed from a checkout).
+INSTALLED_PROJECT = Path(__file__).resolve().parents[2]
+
+
+def project_of(path: Path) -> Path | None:
+    """The lcsim project a file lies in: the nearest folder at or above it holding ``pyproject.toml`` and
+    ``configs/``; None outside any project."""
+    here = path.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "configs").is_dir():
+            return folder
+    return None
+
+
+def resolve_reference(reference: str | Path, named_in: Path | None) -> Path:
+    """Where a path written inside a config file (or on the command line) points.
+
+    Relative paths are taken relative to the folder of the file that names them (``named_in``; the
+    working directory when None), so a config works from any folder.  A path starting with
+    ``configs/`` that is not there names a shipped config: it is looked up in the project the naming
+    file lies in, then the working directory's project, then the installed lcsim project, and the
+    first that holds it wins.  The returned path may not exist; the reader reports that.
+    """
+    path = Path(reference).expanduser()
+    if path.is_absolute():
+        return path
+    base = named_in.resolve().parent if named_in is not None else Path.cwd()
+    if (base / path).exists() or not (path.parts and path.parts[0] == "configs"):
+        return base / path
+    roots = [root for root in (project_of(base), project_of(Path.cwd()), INSTALLED_PROJECT) if root is not None]
+    for root in roots:
+        if (root / path).exists():
+            return root / path
+    return base / path

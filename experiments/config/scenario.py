@@ -1,11 +1,19 @@
 """Scenario files: read a TOML scenario and turn it into validated :class:`sim.Params`.
 
-A scenario file holds exactly three top-level keys::
+A scenario file holds these top-level keys::
 
     name = "baseline"                 # required; also the default output folder name
     description = "..."               # optional
+    extends = "baseline"              # optional: a scenario (name or path) or a list, layered in order
     [parameters]                      # optional; any subset of the model parameters
     management_turnover_rate = 0.35   # units as in `lcsim params`
+
+``extends`` layers scenarios: the parameters of each named scenario are applied in the order given,
+then the file's own ``[parameters]``; a later value replaces an earlier one.  A bare name such as
+``"baseline"`` is the file ``baseline.toml`` beside this one, else the shipped
+``configs/scenarios/baseline.toml`` (or ``configs/regions/``); a path is relative to this file.  On the command line,
+``A+B`` layers scenario B on scenario A (named ``A+B``) and ``--set name=value`` overrides a parameter
+last; both are validated like values in a file.
 
 Every problem is raised as one :class:`ConfigError` whose message names the file, the field, the
 offending value and what is allowed.  Pydantic's own messages are never shown raw: they name neither
@@ -16,20 +24,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+import tomllib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from sim import Params, parameter_table
-from experiments.config.reading import ConfigError, format_number, parse_toml, read_config_bytes, show_value, suggest, toml_type
+from experiments.config.reading import (
+    ConfigError, format_number, parse_toml, read_config_bytes, resolve_reference, show_value, suggest, toml_type,
+)
 
 #: Top-level keys a scenario file may hold.
-TOP_LEVEL_KEYS = ("name", "description", "parameters")
+TOP_LEVEL_KEYS = ("name", "description", "extends", "parameters")
 
-#: Scenario names become folder names (results/<name>), so keep them filesystem-safe.
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Scenario names become folder names (results/<name>), so keep them filesystem-safe; '+' names a
+#: composition (baseline+stable_management) and is allowed by every common file system.
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+#: Where bare scenario names (``extends = "baseline"``, ``lcsim run baseline``) are looked up last, in order.
+SHIPPED_SCENARIOS = (Path("configs") / "scenarios", Path("configs") / "regions")
 
 
 @dataclass(frozen=True)
@@ -42,20 +57,157 @@ class Scenario:
     overrides: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     sha256: str | None = None
+    #: The scenarios layered under this one (resolved paths, in order), for the manifest.
+    extends: tuple[str, ...] = ()
+    #: Values given with ``--set name=value`` (already in ``params`` and ``overrides``).
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def provenance(self) -> dict[str, Any]:
+        """What a manifest records about where this scenario's values came from."""
+        return {"config_path": str(self.path) if self.path else None, "config_sha256": self.sha256,
+                "extends": list(self.extends), "settings": dict(self.settings)}
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, parse and validate the scenario file at ``path``; raise :class:`ConfigError` if anything is wrong."""
+def load_scenario(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> Scenario:
+    """Read, parse and validate the scenario file at ``path`` (with the scenarios it ``extends``); raise
+    :class:`ConfigError` if anything is wrong."""
     path = Path(path)
-    raw = read_config_bytes(path, "scenario")
+    raw = read_config_bytes(path, "scenario", example="configs/scenarios/baseline.toml")
     document = parse_toml(path, raw)
-    return scenario_from_dict(document, source=str(path), path=path, sha256=hashlib.sha256(raw).hexdigest())
+    check_kind(path, document, "scenario")
+    inherited: dict[str, Any] = {}
+    chain: list[str] = []
+    for reference in _extends_list(document, str(path)):
+        parent = resolve_scenario(reference, path)
+        if parent.resolve() in {p.resolve() for p in (*_chain, path)}:
+            raise ConfigError(f"{path}: field 'extends' = {show_value(reference)} makes a circle "
+                              f"({' -> '.join(str(p) for p in (*_chain, path, parent))}); allowed: scenarios that do "
+                              "not extend themselves")
+        try:
+            base = load_scenario(parent, _chain=(*_chain, path))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: field 'extends' = {show_value(reference)}: {exc}") from None
+        inherited.update(base.overrides)
+        chain += [*base.extends, str(parent)]
+    return scenario_from_dict(document, source=str(path), path=path, sha256=hashlib.sha256(raw).hexdigest(),
+                              inherited=inherited, extends=tuple(chain))
+
+
+def _extends_list(document: dict[str, Any], source: str) -> list[str]:
+    value = document.get("extends", [])
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
+        raise ConfigError(f"{source}: field 'extends' = {show_value(value)} has the wrong type; allowed: a scenario "
+                          "name or path (string), or a list of them, e.g. extends = \"baseline\"")
+    return items
+
+
+def resolve_scenario(reference: str, named_in: Path | None = None) -> Path:
+    """The file a scenario reference names: a path (``.toml``, relative to ``named_in``'s folder or the
+    working directory), or a bare name -- ``NAME.toml`` beside ``named_in``, else in the working
+    directory, else the shipped ``configs/scenarios/NAME.toml``."""
+    if reference.endswith(".toml") or "/" in reference or "\\" in reference:
+        return resolve_reference(reference, named_in)
+    base = named_in.resolve().parent if named_in is not None else Path.cwd()
+    beside = base / f"{reference}.toml"
+    if beside.exists():
+        return beside
+    for folder in SHIPPED_SCENARIOS:
+        shipped = resolve_reference(folder / f"{reference}.toml", named_in)
+        if shipped.exists():
+            return shipped
+    return beside
+
+
+def scenario_argument(argument: str | Path, settings: dict[str, Any] | None = None) -> Scenario:
+    """The scenario a command-line argument names, with ``--set`` values applied last.
+
+    ``argument`` is a scenario file, a bare scenario name (see :func:`resolve_scenario`), or several
+    joined by ``+`` (``baseline+stable_management``): each layered on the previous, named by the stems
+    joined with ``+``."""
+    text = str(argument)
+    parts = [text] if Path(text).exists() else text.split("+")
+    if any(not part for part in parts):
+        raise ConfigError(f"{text}: empty scenario name in a '+' composition; allowed: NAME or A+B (scenario names "
+                          "or files, layered in order)")
+    scenarios = [load_scenario(resolve_scenario(part)) for part in parts]
+    if len(scenarios) == 1:
+        scenario = scenarios[0]
+    else:
+        overrides: dict[str, Any] = {}
+        for part in scenarios:
+            overrides.update(part.overrides)
+        scenario = scenario_from_dict(
+            {"name": "+".join(s.name for s in scenarios),
+             "description": " + ".join(s.description or s.name for s in scenarios), "parameters": overrides},
+            source=text)
+        scenario = replace(scenario, extends=tuple(e for s in scenarios for e in (*s.extends, str(s.path))))
+    return with_settings(scenario, settings or {})
+
+
+def with_settings(scenario: Scenario, settings: dict[str, Any]) -> Scenario:
+    """``scenario`` with ``--set`` values applied last, validated like file values (errors name ``--set``)."""
+    if not settings:
+        return scenario
+    overrides = {**scenario.overrides, **settings}
+    try:
+        params = Params(**overrides)
+    except ValidationError as exc:
+        problems = param_errors(exc, "--set", settings)
+        problems = [line.replace("--set: [parameters] field", "--set", 1) for line in problems]
+        raise ConfigError("\n".join(problems), problems) from None
+    return replace(scenario, params=params, overrides=overrides, settings=dict(settings))
+
+
+def parse_settings(items: list[str] | None) -> dict[str, Any]:
+    """``--set name=value`` options as a dict; the value is read as a TOML value (``0.5``, ``24``,
+    ``true``, ``"text"``; a bare word is taken as a string)."""
+    settings: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise ConfigError(f"--set {item}: not of the form name=value; allowed: a parameter and a value, e.g. "
+                              "--set management_turnover_rate=0.5 (names: `lcsim params`)")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        settings[name] = value
+    return settings
+
+
+def check_kind(path: Path, document: dict[str, Any], expected: str) -> None:
+    """Name a file of the wrong kind once, with the command that reads it, instead of listing its keys as
+    unknown.  ``expected`` is "scenario", "sweep" or "sensitivity"."""
+    kind = file_kind(document)
+    if kind is None or kind == expected:
+        return
+    use = {"scenario": f"lcsim run {path}", "sweep": f"lcsim sweep {path}",
+           "sensitivity": f"lcsim sensitivity {path}",
+           "cluster": f"lcsim sweep SWEEP.toml --cluster {path} (or lcsim sensitivity ... --cluster)"}[kind]
+    raise ConfigError(f"{path}: this is a {kind} file, not a {expected} file; use: {use}")
+
+
+def file_kind(document: dict[str, Any]) -> str | None:
+    """What kind of config a parsed TOML document is, from its keys (None when it does not tell)."""
+    if "method" in document or any(key in document for key in ("morris", "sobol", "convergence", "compare_with")):
+        return "sensitivity"
+    if any(key in document for key in ("design", "levels", "lhs", "heatmap")):
+        return "sweep"
+    if "cluster" in document:
+        return "cluster"
+    if "parameters" in document and not any(key in document for key in ("factors", "outputs", "replicates")):
+        return "scenario"
+    return None
 
 
 def scenario_from_dict(
-    document: dict[str, Any], *, source: str = "<scenario>", path: Path | None = None, sha256: str | None = None
+    document: dict[str, Any], *, source: str = "<scenario>", path: Path | None = None, sha256: str | None = None,
+    inherited: dict[str, Any] | None = None, extends: tuple[str, ...] = (),
 ) -> Scenario:
-    """Validate an already parsed scenario document; ``source`` names it in error messages."""
+    """Validate an already parsed scenario document; ``source`` names it in error messages; ``inherited``
+    holds the parameters of the scenarios it extends (its own ``[parameters]`` override them)."""
     problems: list[str] = []
     unknown = [key for key in document if key not in TOP_LEVEL_KEYS]
     for key in unknown:
@@ -72,7 +224,7 @@ def scenario_from_dict(
     elif not isinstance(name, str) or not _NAME_PATTERN.match(name):
         problems.append(
             f"{source}: field 'name' = {show_value(name)} is not a valid scenario name; allowed: a string of "
-            "letters, digits, '_', '-' or '.', starting with a letter or digit (it names the output folder)"
+            "letters, digits, '_', '-', '.' or '+', starting with a letter or digit (it names the output folder)"
         )
 
     description = document.get("description", "")
@@ -88,16 +240,18 @@ def scenario_from_dict(
         overrides = {}
 
     params = None
+    merged = {**(inherited or {}), **overrides}
     try:
-        params = Params(**overrides)
+        params = Params(**merged)
     except ValidationError as exc:
-        problems.extend(param_errors(exc, source, overrides))
+        problems.extend(param_errors(exc, source, merged))
 
     if problems:
         raise ConfigError("\n".join(problems), problems)
     assert params is not None  # no problems means pydantic accepted the overrides
     return Scenario(
-        name=name, description=description, params=params, overrides=dict(overrides), path=path, sha256=sha256
+        name=name, description=description, params=params, overrides=merged, path=path, sha256=sha256,
+        extends=extends,
     )
 
 

@@ -6,7 +6,8 @@ how many replicates, the root seed, the outputs to analyse, and the design.  Key
     name = "baseline_morris"          # required; names the output folder results/<name>
     description = "..."               # optional
     model = "lcsim"                   # optional (default lcsim); or ishigami, sobol_g, ... or "module:SPEC"
-    scenario = "configs/scenarios/baseline.toml"   # optional base scenario (lcsim only; path from the cwd)
+    scenario = "configs/scenarios/baseline.toml"   # optional base scenario (lcsim only): a path relative to
+                                      # this file (configs/... from the project) or a scenario name
     factors = "success_factors"       # or a list of names; default: the model's success factors
     outputs = ["continued_by_school_y5", ...]      # default: the model's default outputs
     replicates = 4                    # runs per design point (seeds spawned from `seed`)
@@ -122,14 +123,38 @@ class StudyConfig:
 # --------------------------------------------------------------------------------------- loading
 
 
-def load_study(path: str | Path, kind: str) -> StudyConfig:
-    """Read and validate a sweep (``kind="sweep"``) or sensitivity (``kind="sensitivity"``) file."""
+def load_study(path: str | Path, kind: str, settings: dict[str, Any] | None = None) -> StudyConfig:
+    """Read and validate a sweep (``kind="sweep"``) or sensitivity (``kind="sensitivity"``) file.
+
+    ``settings`` (``--set name=value``) replace fixed ``[parameters]`` values, or top-level keys
+    (``replicates``, ``seed``), or ``table.key`` entries, before validation, so they are checked like
+    values in the file."""
+    from experiments.config.scenario import check_kind
+
     path = Path(path)
     what = "sweep" if kind == "sweep" else "sensitivity"
     raw = read_config_bytes(path, what)
     document = parse_toml(path, raw)
-    return study_from_dict(document, kind, source=str(path), sha256=hashlib.sha256(raw).hexdigest(),
-                           text=raw.decode("utf-8"))
+    check_kind(path, document, what)
+    apply_settings(document, settings or {})
+    text = raw.decode("utf-8")
+    if settings:  # the stored text (in the run set's manifest) records the command-line values too
+        text += "\n# values given on the command line (--set), applied over the file's:\n" + "".join(
+            f"# --set {name}={show_value(value)}\n" for name, value in settings.items())
+    return study_from_dict(document, kind, source=str(path), sha256=hashlib.sha256(raw).hexdigest(), text=text)
+
+
+def apply_settings(document: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Put ``--set`` values into a parsed study document: ``table.key`` into that table, a top-level key of
+    either study kind as is, anything else into ``[parameters]``."""
+    for name, value in settings.items():
+        table, dot, key = name.partition(".")
+        if dot:
+            document.setdefault(table, {})[key] = value
+        elif name in SWEEP_KEYS or name in SENSITIVITY_KEYS:
+            document[name] = value
+        else:
+            document.setdefault("parameters", {})[name] = value
 
 
 def study_from_dict(document: dict[str, Any], kind: str, *, source: str = "<study>", sha256: str | None = None,
@@ -293,10 +318,11 @@ def _base_parameters(document: dict[str, Any], spec: ModelSpec, model_ref: str, 
             check.problem(f"field 'scenario' = {show_value(scenario)} has the wrong type; allowed: a path (string) to "
                           "a scenario file such as \"configs/scenarios/baseline.toml\"")
         else:
-            from experiments.config.scenario import load_scenario
+            from experiments.config.scenario import load_scenario, resolve_scenario
 
+            named_in = Path(check.source) if Path(check.source).is_file() else None
             try:
-                base.update(load_scenario(scenario).overrides)
+                base.update(load_scenario(resolve_scenario(scenario, named_in)).overrides)
             except ConfigError as exc:
                 for line in exc.problems:
                     check.problem(f"field 'scenario' = {show_value(scenario)}: {line}")

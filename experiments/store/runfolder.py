@@ -112,6 +112,8 @@ def build_manifest(
     reproduce: str,
     started_utc: str,
     finished_utc: str,
+    settings: dict[str, Any] | None = None,
+    extends: list[str] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to reproduce and trace a result folder (JSON-serialisable)."""
     return {
@@ -121,6 +123,8 @@ def build_manifest(
         "config_sha256": config_sha256,
         "parameters": params.model_dump(),
         "overrides": overrides,
+        "extends": extends or [],
+        "settings": settings or {},
         "root_seed": root_seed,
         "replicates": replicates,
         "seeding": "replicate i uses numpy SeedSequence(root_seed).spawn(replicates)[i]",
