@@ -332,7 +332,7 @@ def scenario_result(name: str, outcomes: Sequence[RunOutcome]) -> ScenarioResult
         name=name,
         metrics=pd.DataFrame([metric_values(o) for o in outcomes], columns=list(METRICS)),
         curves=np.stack([continuation_curve(o) for o in outcomes]),
-        fates=pd.DataFrame([fate_shares(o) for o in outcomes]).fillna(0.0),
+        fates=pd.DataFrame([f for f in map(fate_shares, outcomes) if f is not None]),
     )
 
 
@@ -537,6 +537,8 @@ from experiments.analysis.compare import comparison_table  # noqa: E402
 from experiments.analysis.thresholds import cell_grid, crossing_thresholds, plot_threshold_map  # noqa: E402
 from experiments.analysis.validation import CASES, check_cases, checks_frame, first_pilots  # noqa: E402
 from experiments.plots.compare import plot_continuation_curves, plot_fates_by_scenario  # noqa: E402
+from experiments.plots.figures import save_figure  # noqa: E402
+from experiments.plots.scenario import plot_community_radar, plot_fade_timing, plot_fates, plot_phases  # noqa: E402
 from experiments.store.runfolder import read_tables as read_run_tables  # noqa: E402
 
 
@@ -550,7 +552,12 @@ __all__ = [
     "comparison_table",
     "crossing_thresholds",
     "first_pilots",
+    "plot_community_radar",
     "plot_continuation_curves",
+    "plot_fade_timing",
+    "plot_fates",
+    "plot_phases",
+    "save_figure",
     "plot_fates_by_scenario",
     "plot_threshold_map",
     "read_run_tables",

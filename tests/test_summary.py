@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.plots.scenario import fade_offsets, plot_all, plot_fade_timing, plot_fates
+from experiments.analysis.fates import fade_offsets
+from experiments.plots.figures import save_figure
+from experiments.plots.scenario import plot_all, plot_fade_timing, plot_fates
 from experiments.execution.replicates import run_replicates
 from experiments.designs.seeds import replicate_seeds
 from experiments.store.runfolder import tables
@@ -79,13 +81,16 @@ def test_plots_are_written(frames: dict[str, pd.DataFrame], tmp_path: Path) -> N
 
 def test_plots_survive_runs_without_pilots(frames: dict[str, pd.DataFrame], tmp_path: Path) -> None:
     no_pilots = pd.DataFrame(columns=["replicate", *PILOT_FIELDS])
-    for path in (plot_fates(no_pilots, tmp_path / "f.png"), plot_fade_timing(no_pilots, tmp_path / "t.png")):
-        assert path.read_bytes().startswith(PNG)
+    for name, fig in (("f.png", plot_fates(no_pilots)), ("t.png", plot_fade_timing(no_pilots))):
+        assert save_figure(fig, tmp_path / name).read_bytes().startswith(PNG)
 
 
 def test_fade_offsets_only_for_faded_subsidised_pilots() -> None:
     pilots = pd.DataFrame({
+        "replicate": [0, 0, 1, 1, 1],
         "fade_month": [10, 5, -1, 30, 0],
         "subsidy_end_month": [6, 8, 12, -1, 0],
     })
-    assert fade_offsets(pilots).tolist() == [4, -3, 0]
+    offsets = fade_offsets(pilots)
+    assert offsets["offset"].tolist() == [4, -3, 0]
+    assert offsets["after"].tolist() == [True, False, True]

@@ -24,6 +24,7 @@ from numpy.random import SeedSequence
 from experiments.config.scenario import Scenario
 from experiments.execution.replicates import ModelFn, run_jobs
 from experiments.designs.seeds import replicate_seeds
+from experiments.analysis.fates import started_fate_shares
 from experiments.analysis.summary import mean_ci
 from sim import RunOutcome
 
@@ -58,13 +59,12 @@ def continuation_curve(outcome: RunOutcome) -> np.ndarray:
         return np.where(started > 0, outcome.series["alive_with_school"] / started, np.nan)
 
 
-def fate_shares(outcome: RunOutcome) -> dict[str, float]:
-    """Share of started pilots in each fate at the horizon."""
-    fates = [record["fate"] for record in outcome.pilots if record["first_run_month"] >= 0]
-    if not fates:
-        return {}
-    counts = pd.Series(fates).value_counts(normalize=True)
-    return counts.to_dict()
+def fate_shares(outcome: RunOutcome) -> dict[str, float] | None:
+    """Share of started pilots in each fate at the horizon (every phase, 0 where none); None when the run
+    started no pilot (it then has no share, as in the model's summary)."""
+    pilots = pd.DataFrame(outcome.pilots, columns=["fate", "first_run_month"]).assign(replicate=0)
+    shares = started_fate_shares(pilots)
+    return None if shares.empty else shares.iloc[0].to_dict()
 
 
 @dataclass
@@ -74,7 +74,7 @@ class ScenarioResult:
     name: str
     metrics: pd.DataFrame  # replicates x METRICS
     curves: np.ndarray  # replicates x months: continuation curve
-    fates: pd.DataFrame  # replicates x fates: shares of started pilots
+    fates: pd.DataFrame  # runs that started a pilot x fates: shares of started pilots (rows sum to 1)
 
 
 def run_comparison(
@@ -98,7 +98,7 @@ def run_comparison(
                 name=scenario.name,
                 metrics=pd.DataFrame([metric_values(o) for o in mine], columns=list(METRICS)),
                 curves=np.stack([continuation_curve(o) for o in mine]),
-                fates=pd.DataFrame([fate_shares(o) for o in mine]).fillna(0.0),
+                fates=pd.DataFrame([f for f in map(fate_shares, mine) if f is not None]),
             )
         )
     return results

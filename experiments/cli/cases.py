@@ -79,6 +79,7 @@ def compare(
         comparison_table, pairwise_markdown, pairwise_table, run_comparison, table_markdown,
     )
     from experiments.plots.compare import CURVES_PNG, FATES_PNG, plot_continuation_curves, plot_fates_by_scenario
+    from experiments.plots.figures import save_figure
 
     started = utc_now()
     with progress_bar(n * len(scenarios), f"{len(scenarios)} scenarios x {n} replicates", progress) as on_done:
@@ -91,8 +92,8 @@ def compare(
         if pairs is not None:
             pairs.to_csv(staging / "pairs.csv", index=False)
             (staging / "pairs.md").write_text(pairwise_markdown(pairs), encoding="utf-8")
-        plot_continuation_curves(results, staging / CURVES_PNG)
-        plot_fates_by_scenario(results, staging / FATES_PNG)
+        save_figure(plot_continuation_curves(results), staging / CURVES_PNG)
+        save_figure(plot_fates_by_scenario(results), staging / FATES_PNG)
         (staging / "manifest.json").write_text(_manifest(
             "comparison", scenarios={s.name: s.provenance() for s in scenarios},
             config_sha256={s.name: s.sha256 for s in scenarios}, settings=given,

@@ -288,8 +288,6 @@ def resume(
     from experiments.execution.study import resume_study
     from experiments.config.study import StudyConfig
 
-    # configs/... names work from any folder (see resolve_reference); other paths are from the cwd
-    config_path = resolve_reference(config_path, None)
     cluster = resolve_reference(cluster, None) if cluster is not None else None
     spec = _backend(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)

@@ -1,15 +1,20 @@
-"""Figures of a scenario comparison: continuation curves with bands, and fates per scenario (PNG)."""
+"""Figures of a scenario comparison: continuation curves with bands, and fates per scenario.
+
+Each function draws on ``ax`` when given, else on a new figure, and returns the Figure; save it with
+:func:`experiments.plots.figures.save_figure`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from scipy import stats
 
 from experiments.analysis.compare import ScenarioResult
-from experiments.plots.scenario import phase_names
-from experiments.plots.figures import new_figure, phase_label, save_figure
+from experiments.analysis.fates import phase_names
+from experiments.plots.colours import phase_colour, phase_label
+from experiments.plots.figures import figure_for
 
 CURVES_PNG = "continuation_curves.png"
 FATES_PNG = "fates_by_scenario.png"
@@ -26,9 +31,9 @@ def _mean_band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, mean - half, mean + half
 
 
-def plot_continuation_curves(results: list[ScenarioResult], path: Path) -> Path:
+def plot_continuation_curves(results: list[ScenarioResult], *, ax: Axes | None = None) -> Figure:
     """Share of started pilots alive with the school, by month, per scenario: mean and 95% band."""
-    fig, ax = new_figure(figsize=(9, 4.8))
+    fig, ax = figure_for(ax, (9, 4.8))
     for result in results:
         mean, low, high = _mean_band(result.curves)
         years = np.arange(mean.size) / 12.0
@@ -40,22 +45,29 @@ def plot_continuation_curves(results: list[ScenarioResult], path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.set_title(f"Continuation by the school over time (mean and 95% interval, {results[0].curves.shape[0]} replicates)")
     ax.legend(frameon=False, fontsize=8, loc="upper right")
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_fates_by_scenario(results: list[ScenarioResult], path: Path) -> Path:
-    """Stacked bars: mean share of started pilots in each fate at the horizon, per scenario."""
-    fig, ax = new_figure(figsize=(9, 0.6 * len(results) + 2))
+def plot_fates_by_scenario(results: list[ScenarioResult], *, ax: Axes | None = None) -> Figure:
+    """Stacked bars: share of started pilots in each fate at the horizon (per run, mean over the runs that
+    started a pilot; each bar sums to 1), per scenario; the label says how many runs started none."""
+    fig, ax = figure_for(ax, (9, 0.6 * len(results) + 2))
     phases = [phase for phase in phase_names() if any(phase in r.fates.columns for r in results)]
-    names = [r.name for r in results]
+    names = []
+    for r in results:
+        runs = len(r.curves)
+        none = runs - len(r.fates)
+        names.append(r.name + (f"\n({none} of {runs} runs started no pilot)" if none else ""))
     left = np.zeros(len(results))
     for phase in phases:
-        shares = np.array([r.fates[phase].mean() if phase in r.fates.columns else 0.0 for r in results])
-        ax.barh(names, shares, left=left, label=phase_label(phase))
+        shares = np.array([np.nan_to_num(r.fates[phase].mean()) if phase in r.fates.columns else 0.0
+                           for r in results])
+        ax.barh(names, shares, left=left, label=phase_label(phase, at_horizon=True), color=phase_colour(phase))
         left += shares
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of started pilots at the horizon (mean over replicates)")
+    ax.set_xlabel("share of started pilots at the horizon (per run, mean over replicates; all pilots of a run, "
+                  "not only the first)", fontsize=8)
     ax.set_title("Fates of the pilots per scenario")
-    ax.legend(frameon=False, fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18))
-    return save_figure(fig, path)
+    ax.legend(frameon=False, fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from experiments.store.atomic import temp_beside
@@ -13,9 +14,19 @@ from experiments.store.atomic import temp_beside
 DPI = 150
 
 
-def phase_label(phase: str) -> str:
-    """A phase name for a legend (``taken_over`` -> ``taken over``)."""
-    return phase.replace("_", " ")
+def figure_for(ax: Axes | None, figsize: tuple[float, float], **subplot_kw: object) -> tuple[Figure, Axes]:
+    """The figure and axes to draw on: ``ax`` and its figure when given (a caller's layout), else a new
+    pyplot-free figure of ``figsize`` inches with one subplot."""
+    if ax is not None:
+        return ax.figure, ax
+    return new_figure(figsize=figsize, **subplot_kw)
+
+
+def tidy_number(value: float) -> str:
+    """A tick or level label without float noise: 0.666667 -> 0.667, 2.0 -> 2, 25000.0 -> 25000."""
+    if value is None or value != value:
+        return "–"
+    return f"{float(value):.3g}" if abs(value) < 1e5 else f"{float(value):,.0f}"
 
 
 def new_figure(**subplot_kw: object) -> tuple[Figure, object]:
@@ -26,7 +37,7 @@ def new_figure(**subplot_kw: object) -> tuple[Figure, object]:
     return fig, fig.add_subplot(**subplot_kw)
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Save at :data:`DPI` atomically (temporary name, then rename), so a kill never leaves half a PNG."""
     path = Path(path)
     temp = temp_beside(path).with_suffix(path.suffix)

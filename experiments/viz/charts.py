@@ -23,22 +23,13 @@ import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from experiments.plots.colours import PHASE_COLOURS, phase_label  # noqa: E402  (one colour per phase everywhere)
 from experiments.viz.model import ELEMENTS, PHASE_ORDER  # noqa: E402
 from sim.network import ACTIVE_TIE, PROXIMITIES  # noqa: E402
 
 SIZE = (6.4, 3.4)
 DPI = 90
 
-PHASE_COLOURS = {
-    "proposed": "#b0b0b0",
-    "running": "#1f77b4",
-    "evaluating": "#9ecae1",
-    "continued": "#2ca02c",
-    "revived": "#bcbd22",
-    "structural": "#006d2c",
-    "taken_over": "#ff7f0e",
-    "faded": "#d62728",
-}
 ELEMENT_COLOURS = {"composition": "#1f77b4", "working": "#ff7f0e", "facilitation": "#2ca02c",
                    "resilience": "#9467bd"}
 #: Node colours of the tie network, by the first part of a person's key.
@@ -85,7 +76,7 @@ def phases_figure(frame: pd.DataFrame, horizon: int) -> Figure:
         return figure
     months = frame["month"].to_numpy(dtype=float)
     layers = [frame[f"phase_{phase.value}"].to_numpy(dtype=float) for phase in PHASE_ORDER]
-    labels = [phase.value.replace("_", " ") for phase in PHASE_ORDER]
+    labels = [phase_label(phase.value) for phase in PHASE_ORDER]
     colours = [PHASE_COLOURS[phase.value] for phase in PHASE_ORDER]
     ax.stackplot(months, layers, labels=labels, colors=colours, step="post", alpha=0.9)
     ax.set_ylim(0, max(1.0, float(np.sum(layers, axis=0).max()) * 1.35))  # room for the legend

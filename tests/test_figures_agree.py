@@ -1,0 +1,74 @@
+"""Figures agree with the tables (issue 15): the fates and fade-timing figures show the quantities of the run
+summary, computed by the same functions (experiments.analysis.fates), and every figure and the viewer use
+one colour per phase."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgba
+
+from experiments.analysis.compare import ScenarioResult, fate_shares
+from experiments.analysis.fates import mean_fade_after_subsidy_end, never_started_share, started_fate_shares
+from experiments.designs.seeds import replicate_seeds
+from experiments.execution.replicates import run_replicates
+from experiments.plots.colours import PHASE_COLOURS
+from experiments.plots.compare import plot_fates_by_scenario
+from experiments.plots.scenario import plot_fade_timing, plot_fates
+from experiments.store.runfolder import tables
+from sim import Params
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    # five-year runs with more pilots than the baseline: every fate occurs, some pilots never start
+    outcomes = run_replicates(Params(horizon_months=60, initial_pilots=4), 11, 12)
+    return {**tables(outcomes, 11, replicate_seeds(11, 12)), "outcomes": outcomes}
+
+
+def test_fate_shares_are_the_summary_shares(frames) -> None:
+    shares = started_fate_shares(frames["pilots"])
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    runs = frames["runs"].set_index("replicate")
+    for fate in ("structural", "taken_over", "faded"):
+        assert shares[fate].mean() == pytest.approx(runs[f"{fate}_share"].mean()), fate
+    assert mean_fade_after_subsidy_end(frames["pilots"]).mean() == pytest.approx(
+        runs["mean_fade_after_subsidy_end"].mean())
+    assert (never_started_share(frames["pilots"]) > 0).any()  # the figure's "never started" bar is not empty
+
+
+def test_fates_figure_shows_the_summary_shares_in_phase_colours(frames) -> None:
+    fig = plot_fates(frames["pilots"])
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    bars = dict(zip(labels, ax.patches, strict=True))
+    runs = frames["runs"]
+    for fate, label in (("taken_over", "taken over"), ("faded", "faded"), ("structural", "structural")):
+        assert bars[label].get_height() == pytest.approx(runs[f"{fate}_share"].mean())
+        assert bars[label].get_facecolor() == pytest.approx(to_rgba(PHASE_COLOURS[fate]))
+    assert "never started\n(of proposed)" in labels
+    assert bars["never started\n(of proposed)"].get_height() == pytest.approx(
+        never_started_share(frames["pilots"]).mean())
+    assert "started pilots" in ax.get_ylabel()
+
+
+def test_fade_timing_figure_states_the_summary_mean(frames) -> None:
+    legend = " ".join(t.get_text() for t in plot_fade_timing(frames["pilots"]).axes[0].get_legend().get_texts())
+    assert f"{frames['runs']['mean_fade_after_subsidy_end'].mean():.1f} months" in legend
+    assert "faded while subsidised" in legend
+
+
+def test_comparison_fates_sum_to_one_per_scenario(frames) -> None:
+    outcomes = frames["outcomes"]
+    shares = [f for f in map(fate_shares, outcomes) if f is not None]
+    result = ScenarioResult("x", pd.DataFrame(), np.zeros((len(outcomes), 1)), pd.DataFrame(shares))
+    fig = plot_fates_by_scenario([result])
+    assert sum(bar.get_width() for bar in fig.axes[0].patches) == pytest.approx(1.0)
+    assert pd.DataFrame(shares)["taken_over"].mean() == pytest.approx(frames["runs"]["taken_over_share"].mean())
+
+
+def test_viewer_uses_the_same_phase_colours() -> None:
+    from experiments.viz import charts
+
+    assert charts.PHASE_COLOURS is PHASE_COLOURS
