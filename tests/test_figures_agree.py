@@ -72,3 +72,33 @@ def test_viewer_uses_the_same_phase_colours() -> None:
     from experiments.viz import charts
 
     assert charts.PHASE_COLOURS is PHASE_COLOURS
+
+
+def test_tick_labels_are_tidy() -> None:
+    from experiments.plots.figures import tidy_number
+
+    assert [tidy_number(v) for v in (2 / 3, 2.0, 0.05, 25000.0, 1 / 3 * 1e-3)] == ["0.667", "2", "0.05", "25000",
+                                                                                 "0.000333"]
+
+
+def test_morris_labels_of_nearby_points_do_not_overlap() -> None:
+    from experiments.plots.analysis import label_offsets
+
+    x = np.array([0.50, 0.51, 0.52, 0.9])
+    y = np.array([0.30, 0.30, 0.31, 0.30])
+    offsets = label_offsets(x, y)
+    heights = y[:3] + np.array(offsets[:3]) / 400
+    assert min(np.diff(np.sort(heights))) >= 0.035 - 1e-9  # the three crowded labels are a line apart
+    assert offsets[3] == 0.0  # a label far away stays where it is
+
+
+def test_sobol_chart_explains_estimates_outside_zero_one(tmp_path) -> None:
+    from PIL import Image
+
+    from experiments.plots.analysis import SOBOL_NOTE, plot_sobol
+
+    ranking = pd.DataFrame({"factor": ["a", "b"], "ST": [1.08, -0.04], "ST_conf": [0.1, 0.05],
+                            "S1": [0.9, -0.02], "S1_conf": [0.1, 0.05]})
+    path = plot_sobol(ranking, tmp_path / "s.png", "t")
+    assert "below 0 or above 1 by sampling error" in SOBOL_NOTE and "absolute" in SOBOL_NOTE
+    assert Image.open(path).size[1] > 300

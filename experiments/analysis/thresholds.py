@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.plots.figures import new_figure, save_figure
+from experiments.plots.figures import new_figure, save_figure, tidy_number
 
 DIRECTIONS = ("up", "down")
 
@@ -173,8 +173,8 @@ def plot_threshold_map(points: pd.DataFrame, by: str, over: str, output: str, pa
     fig, ax = new_figure(figsize=(8.5, 6))
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
     fig.colorbar(image, ax=ax, label=f"{output} (replicate mean)")
-    ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in mean.columns], rotation=45, fontsize=8)
-    ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in mean.index], fontsize=8)
+    ax.set_xticks(range(grid.shape[1]), [tidy_number(v) for v in mean.columns], rotation=45, fontsize=8)
+    ax.set_yticks(range(grid.shape[0]), [tidy_number(v) for v in mean.index], fontsize=8)
     ax.set_xlabel(f"{by}{f' ({unit_by})' if unit_by else ''}")
     ax.set_ylabel(f"{over}{f' ({unit_over})' if unit_over else ''}")
     if grid.size <= 144:

@@ -16,7 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.plots.figures import new_figure, save_figure
+from experiments.plots.figures import new_figure, save_figure, tidy_number
+
+#: Said under every Sobol' chart: why bars may leave [0, 1], and what the error bars are.
+SOBOL_NOTE = ("A Sobol' index is a share of the output variance (0 to 1), but each bar is an estimate from a finite "
+              "sample: it can fall below 0 or above 1 by sampling error. Error bars: 95% bootstrap interval; "
+              "± half-widths in tables are absolute (index units), not percentages.")
 
 LABELS = {"ST": "total index ST", "S1": "first-order S1", "mu_star": "Morris mu*", "pawn": "PAWN"}
 
@@ -39,9 +44,11 @@ def plot_sobol(ranking: pd.DataFrame, path: Path, title: str = "", noise_floor: 
     ax.axvline(0, color="black", linewidth=0.8)
     if np.isfinite(noise_floor):
         ax.axvline(noise_floor, color="grey", linestyle="--", linewidth=0.8, label="ST from replicate noise alone")
-    ax.set_xlabel("Sobol' index (share of output variance); bars: 95% bootstrap interval")
+    ax.axvline(1, color="black", linewidth=0.6, linestyle=":")
+    ax.set_xlabel("Sobol' index (estimated share of output variance)")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
+    fig.text(0.01, -0.02, SOBOL_NOTE, fontsize=7, wrap=True, ha="left", va="top", color="#444444")
     return save_figure(fig, path)
 
 
@@ -55,21 +62,40 @@ def plot_morris(ranking: pd.DataFrame, path: Path, title: str = "", unit: str = 
                 markersize=4, color="#1f77b4", ecolor="#9ecae1", capsize=2)
     top = frame.sort_values("mu_star", ascending=False).head(10)
     top_names = top.index if top.index.name == "factor" else top["factor"]
-    for name, row in zip(top_names, top.itertuples(), strict=True):
-        ax.annotate(str(name), (row.mu_star, row.sigma), fontsize=7, xytext=(3, 3), textcoords="offset points")
     high = float(np.nanmax(np.r_[frame["mu_star"] + frame["mu_star_conf"].fillna(0), 1e-12])) * 1.05
+    y_high = float(np.nanmax(np.r_[frame["sigma"] + frame["sigma_conf"].fillna(0), 1e-12])) * 1.05
+    offsets = label_offsets(top["mu_star"].to_numpy(dtype=float) / high, top["sigma"].to_numpy(dtype=float) / y_high)
+    for name, row, dy in zip(top_names, top.itertuples(), offsets, strict=True):
+        ax.annotate(str(name), (row.mu_star, row.sigma), fontsize=7, xytext=(4, 3 + dy), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5} if dy else None)
     xs = np.linspace(0, high, 50)
     for ratio, style in ((0.1, ":"), (0.5, "--"), (1.0, "-.")):
         ax.plot(xs, ratio * xs, style, color="grey", linewidth=0.8, label=f"sigma/mu* = {ratio:g}")
     if np.isfinite(noise_floor):
         ax.axvline(noise_floor, color="red", linestyle="--", linewidth=0.8, label="mu* from replicate noise alone")
     ax.set_xlim(0, high)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, y_high)
     ax.set_xlabel(f"mu* (mean |elementary effect| over the factor's whole range{', ' + unit if unit else ''})")
     ax.set_ylabel("sigma (spread of elementary effects: interactions / non-linearity)")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=7)
     return save_figure(fig, path)
+
+
+def label_offsets(x: np.ndarray, y: np.ndarray, min_gap: float = 0.035, step_points: float = 9.0) -> list[float]:
+    """Vertical offsets (points) that keep labels of nearby markers from overlapping: markers are taken in
+    order of height, and a label within ``min_gap`` (axes fraction) in x of an already placed label at
+    the same height is pushed up by one line (``step_points``) until it is free."""
+    placed: list[tuple[float, float]] = []  # (x, label height in axes fraction)
+    offsets = [0.0] * len(x)
+    per_point = 1 / 400  # about one point in axes fraction on a 6-inch axes
+    for k in np.argsort(y, kind="stable"):
+        height = y[k]
+        while any(abs(x[k] - px) < 4 * min_gap and abs(height - ph) < min_gap for px, ph in placed):
+            height += step_points * per_point
+        offsets[k] = (height - y[k]) / per_point
+        placed.append((x[k], height))
+    return offsets
 
 
 def plot_pawn(ranking: pd.DataFrame, path: Path, dummy: float = math.nan, title: str = "") -> Path:
@@ -115,15 +141,16 @@ def plot_heatmap(points: pd.DataFrame, x: str, y: str, output: str, path: Path, 
     se = cells["se"].unstack(x)
     fig, _ = new_figure(figsize=(13, 5.5))
     fig.clear()
+    fig.set_layout_engine("constrained")  # colour bars get their own room: no label runs into the next panel
     axes = fig.subplots(1, 2)
     for ax, grid, label, cmap in ((axes[0], mean, f"{output} (replicate mean)", "viridis"),
                                   (axes[1], se, "replicate standard error", "magma")):
         image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap=cmap)
-        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns], rotation=45, fontsize=7)
-        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index], fontsize=7)
+        ax.set_xticks(range(grid.shape[1]), [tidy_number(v) for v in grid.columns], rotation=45, fontsize=7)
+        ax.set_yticks(range(grid.shape[0]), [tidy_number(v) for v in grid.index], fontsize=7)
         ax.set_xlabel(f"{x}{f' ({unit_x})' if unit_x else ''}")
         ax.set_ylabel(f"{y}{f' ({unit_y})' if unit_y else ''}")
-        fig.colorbar(image, ax=ax, label=label)
+        fig.colorbar(image, ax=ax, label=label, shrink=0.9, pad=0.02)
     if mean.size <= 144:
         for i in range(mean.shape[0]):
             for j in range(mean.shape[1]):

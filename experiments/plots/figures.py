@@ -26,7 +26,10 @@ def tidy_number(value: float) -> str:
     """A tick or level label without float noise: 0.666667 -> 0.667, 2.0 -> 2, 25000.0 -> 25000."""
     if value is None or value != value:
         return "–"
-    return f"{float(value):.3g}" if abs(value) < 1e5 else f"{float(value):,.0f}"
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e9:
+        return str(int(value))
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
 
 
 def new_figure(**subplot_kw: object) -> tuple[Figure, object]:
