@@ -236,3 +236,42 @@ def test_reference_and_pairs_use_paired_adjusted_intervals() -> None:
 def test_compare_reference_must_be_a_compared_scenario(tmp_path: Path) -> None:
     result = lcsim("compare", "baseline", "our_region", "--reference", "our_regoin", "--out", tmp_path / "o")
     assert result.exit_code == 2 and "our_region" in result.output and not (tmp_path / "o").exists()
+
+
+# ----------------------------------------------------------------------------------------- help and messages
+
+
+def test_help_lists_and_explains_every_command_and_version_prints() -> None:
+    result = lcsim("--help")
+    assert result.exit_code == 0
+    names = {"run", "params", "compare", "validate", "sweep", "sensitivity", "resume", "viz"}
+    for name in names:  # each in the overview paragraph with its explanation
+        assert re.search(rf"^\s+{name}\s+\S", result.output, flags=re.M), name
+    from importlib.metadata import version
+
+    result = lcsim("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"lcsim {version('lcsim')}"
+
+
+def test_one_misspelt_factor_gives_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "bf.toml"
+    path.write_text('name = "bf"\nmethod = "morris"\nfactors = ["managment_turnover_rate", "initial_embedding"]\n'
+                    "replicates = 1\nseed = 1\n[ranges]\nmanagment_turnover_rate = [0.1, 0.5]\n")
+    result = lcsim("sensitivity", path, "--out", tmp_path / "o")
+    assert result.exit_code == 2 and result.output.count("error:") == 1, result.output
+    assert "did you mean 'management_turnover_rate'" in result.output
+
+
+def test_repeated_warnings_are_said_once_with_a_count() -> None:
+    from experiments.analysis.studies import collapse_warnings
+
+    warnings = [f"noise, out{i}: only R = 2 replicates" for i in range(8)] + ["3 runs failed"]
+    assert collapse_warnings(warnings) == ["noise: only R = 2 replicates (8 times: " +
+                                           ", ".join(f"out{i}" for i in range(8)) + ")", "3 runs failed"]
+
+
+def test_run_summary_fits_in_100_columns(tmp_path: Path) -> None:
+    result = lcsim("run", "baseline", "--replicates", "2", "--workers", "1", "--set", "horizon_months=12",
+                   "--out", tmp_path / "o", "--no-progress")
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100

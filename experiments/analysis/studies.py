@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.plots import analysis as plots
+from experiments.plots.figures import tidy_number
 from experiments.store.runset import ANALYSIS_DIR, RunSet
 from experiments.store.atomic import atomic_write_json, atomic_write_parquet, atomic_write_text
 from experiments.analysis.sensitivity import (
@@ -262,7 +263,7 @@ def report_markdown(analysis: StudyAnalysis, manifest: dict[str, Any]) -> str:
         lines += [f"- {reason}" for reason in verdict.reasons]
         lines += [""]
     if analysis.warnings:
-        lines += ["## Warnings", ""] + [f"- {w}" for w in analysis.warnings] + [""]
+        lines += ["## Warnings", ""] + [f"- {w}" for w in collapse_warnings(analysis.warnings)] + [""]
     lines += ["## Stochastic noise", "", noise_markdown(analysis.noise)]
     if analysis.outputs:
         lines += ["## Rankings", ""]
@@ -396,8 +397,35 @@ def print_rankings(analysis: StudyAnalysis, console: Any, limit: int | None = No
         console.print(f"convergence: {state} at {analysis.verdict.runs} runs")
         for reason in analysis.verdict.reasons:
             console.print(f"  {reason}")
-    for warning in analysis.warnings:
+    for warning in collapse_warnings(analysis.warnings):
         console.print(f"warning: {warning}", style="yellow")
+
+
+def collapse_warnings(warnings: list[str]) -> list[str]:
+    """Warnings with the same text for several outputs said once, with a count and the outputs named:
+    "noise, a: too few replicates" and "noise, b: too few replicates" become "noise: too few replicates
+    (2 outputs: a, b)".  A warning is "<kind>, <output>: <text>" or "<output>: <text>"; others stay."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    order: list[tuple[str, str]] = []
+    for warning in warnings:
+        head, sep, text = warning.partition(": ")
+        kind, comma, label = head.rpartition(", ") if ", " in head else ("", "", head)
+        key = (kind, text) if sep else ("", warning)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        if sep:
+            groups[key].append(label)
+    out = []
+    for kind, text in order:
+        labels = groups[(kind, text)]
+        if not labels:
+            out.append(text)
+        elif len(labels) == 1:
+            out.append(f"{kind + ', ' if kind else ''}{labels[0]}: {text}")
+        else:
+            out.append(f"{kind + ': ' if kind else ''}{text} ({len(labels)} times: {', '.join(labels)})")
+    return out
 
 
 def print_sweep(analysis: StudyAnalysis, console: Any, limit: int = 40) -> None:
@@ -411,12 +439,12 @@ def print_sweep(analysis: StudyAnalysis, console: Any, limit: int = 40) -> None:
     for name in config.outputs:
         table.add_column(name, justify="right")
     for _, row in analysis.points.head(limit).iterrows():
-        table.add_row(*[f"{row[n]:g}" for n in config.factor_names],
+        table.add_row(*[tidy_number(row[n]) for n in config.factor_names],
                       *[_pm(row[f"{o}_mean"], row[f"{o}_se"]) for o in config.outputs])
     console.print(table)
     if len(analysis.points) > limit:
         console.print(f"  ... {len(analysis.points) - limit} more points in analysis/points.parquet")
-    for warning in analysis.warnings:
+    for warning in collapse_warnings(analysis.warnings):
         console.print(f"warning: {warning}", style="yellow")
 
 

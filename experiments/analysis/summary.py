@@ -94,9 +94,11 @@ def print_summary(table: pd.DataFrame, replicates: int, title: str) -> None:
     view.add_column("n", justify="right")
     view.add_column("mean", justify="right")
     view.add_column("95% interval", justify="right", no_wrap=True)
-    view.add_column("meaning (unit)")
+    view.add_column("meaning (unit)", overflow="fold")
     for row in table.itertuples(index=False):
         interval = f"{fmt(row.ci_low)} – {fmt(row.ci_high)}" if not math.isnan(row.ci_low) else "–"
         view.add_row(row.field, str(row.n), fmt(row.mean), interval, row.meaning)
-    # Piped output (make run > log) would otherwise be squeezed to 80 columns.
-    Console(markup=False, width=None if sys.stdout.isatty() else 160).print(view)
+    # At most 100 columns (the meanings wrap; summary.md and summary.csv hold them on one line each);
+    # piped output (make run > log) would otherwise be squeezed to 80.
+    width = min(Console().width, 100) if sys.stdout.isatty() else 100
+    Console(markup=False, width=width).print(view)

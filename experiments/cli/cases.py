@@ -51,8 +51,10 @@ def compare(
         "Also compare every pair of scenarios (paired by seed): Bonferroni-adjusted 95% intervals (each at "
         "1 - 0.05/m for m pairs) and Holm-adjusted paired t-test p-values; written to pairs.md/pairs.csv."))] = False,
 ) -> None:
-    """Compare scenarios on the same seeds: means with 95% intervals, paired differences to a reference,
-    optionally every pair with multiplicity-adjusted intervals, and figures."""
+    """Compare scenarios on the same seeds: 95% intervals, paired differences, adjusted pair tests, figures.
+
+    Differences are taken per replicate to the reference scenario (--reference, default the first);
+    --all-pairs adds every pair with Bonferroni-adjusted intervals and Holm-adjusted p-values."""
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
     n_workers = integer_option("workers", workers) if workers is not None else default_workers()

@@ -234,6 +234,9 @@ class _Checker:
         self.source = source
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        #: Factor names already reported as unknown: later tables that name them again ([ranges], [levels],
+        #: heatmap) say nothing more, so one misspelling gives one error.
+        self.reported: set[str] = set()
 
     def problem(self, text: str) -> None:
         self.problems.append(f"{self.source}: {text}")
@@ -369,6 +372,7 @@ def _factors(document: dict[str, Any], spec: ModelSpec, base: dict[str, Any], ch
         names = list(chosen)
         for name in names:
             if name not in spec.inputs:
+                check.reported.add(name)
                 check.problem(f"field 'factors' names '{name}', which is not an input of model '{spec.name}'; "
                               "allowed: names listed by `lcsim params`" + suggest(name, list(spec.inputs)))
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -385,7 +389,7 @@ def _factors(document: dict[str, Any], spec: ModelSpec, base: dict[str, Any], ch
 
     ranges = check.table(document, "ranges")
     for key, value in ranges.items():
-        if key not in names:
+        if key not in names and key not in check.reported:
             check.problem(f"[ranges] field '{key}' = {show_value(value)}: '{key}' is not a varied factor; allowed: one "
                           f"of the factors ({', '.join(names) or 'none'})" + suggest(key, names))
     factors = []
@@ -475,7 +479,7 @@ def _sweep_design(document: dict[str, Any], factors: list[Factor],
             check.problem("[lhs] is given but design = \"factorial\"; allowed: [lhs] only with design = \"lhs\"")
         levels: dict[str, list[float]] = {}
         for key in levels_table:
-            if key not in names:
+            if key not in names and key not in check.reported:
                 check.problem(f"[levels] field '{key}' = {show_value(levels_table[key])}: '{key}' is not a varied factor; "
                               f"allowed: one of {', '.join(names)}" + suggest(key, names))
         for factor in factors:
@@ -527,6 +531,8 @@ def _sweep_design(document: dict[str, Any], factors: list[Factor],
     elif (isinstance(heatmap, list) and len(heatmap) == 2 and all(h in names for h in heatmap)
           and heatmap[0] != heatmap[1]):
         pair = (heatmap[0], heatmap[1])
+    elif isinstance(heatmap, list) and any(h in check.reported for h in heatmap):
+        pair = None  # the misspelt factor is already reported
     else:
         check.problem(f"field 'heatmap' = {show_value(heatmap)}; allowed: two different varied factors, e.g. "
                       f"{show_value(names[:2])}")
