@@ -306,7 +306,7 @@ def outcomes_from_tables(runs: pd.DataFrame, pilots: pd.DataFrame, series: pd.Da
         summary = {name: float(getattr(row, name)) for name in SUMMARY_FIELDS}
         group = pilots_of.get(replicate)
         records = [] if group is None else [
-            {name: _python(value) for name, value in record.items()}
+            {name: _python(value, month=name in MONTH_FIELDS) for name, value in record.items()}
             for record in group[list(PILOT_FIELDS)].to_dict("records")]
         months = series_of[replicate]
         outcomes.append(RunOutcome(summary=summary, pilots=records,
@@ -314,7 +314,9 @@ def outcomes_from_tables(runs: pd.DataFrame, pilots: pd.DataFrame, series: pd.Da
     return outcomes
 
 
-def _python(value: Any) -> Any:
+def _python(value: Any, month: bool = False) -> Any:
+    if month and (value is pd.NA or value is None or (isinstance(value, float) and np.isnan(value))):
+        return -1  # a missing month in the table is the model's -1 ("never") in a RunOutcome
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.integer):
@@ -539,6 +541,7 @@ from experiments.analysis.validation import CASES, check_cases, checks_frame, fi
 from experiments.plots.compare import plot_continuation_curves, plot_fates_by_scenario  # noqa: E402
 from experiments.plots.figures import save_figure  # noqa: E402
 from experiments.plots.scenario import plot_community_radar, plot_fade_timing, plot_fates, plot_phases  # noqa: E402
+from experiments.store.runfolder import MONTH_FIELDS  # noqa: E402
 from experiments.store.runfolder import read_tables as read_run_tables  # noqa: E402
 
 

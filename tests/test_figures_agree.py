@@ -102,3 +102,17 @@ def test_sobol_chart_explains_estimates_outside_zero_one(tmp_path) -> None:
     path = plot_sobol(ranking, tmp_path / "s.png", "t")
     assert "below 0 or above 1 by sampling error" in SOBOL_NOTE and "absolute" in SOBOL_NOTE
     assert Image.open(path).size[1] > 300
+
+
+def test_missing_months_are_nulls_in_parquet(frames, tmp_path) -> None:
+    from experiments import api
+    from experiments.store.runfolder import MONTH_FIELDS, read_tables, write_tables
+
+    write_tables(tmp_path, {k: v for k, v in frames.items() if k != "outcomes"})
+    pilots = read_tables(tmp_path)["pilots"]
+    for name in MONTH_FIELDS:
+        assert str(pilots[name].dtype) == "Int64" and not (pilots[name] < 0).any(), name
+    assert pilots["fade_month"].isna().any() and pilots["first_run_month"].isna().any()
+    # a pilot's "never" is still the model's -1 once rebuilt into RunOutcomes (validation uses those)
+    back = api.outcomes_from_tables(frames["runs"], pilots, frames["series"])
+    assert [p["fade_month"] for p in back[0].pilots] == [p["fade_month"] for p in frames["outcomes"][0].pilots]

@@ -44,10 +44,20 @@ def runs_frame(outcomes: Sequence[RunOutcome], root_seed: int, seeds: Sequence[S
     return frame.astype({"replicate": "int64", "root_seed": "int64", **{name: "float64" for name in SUMMARY_FIELDS}})
 
 
+#: Pilot fields that hold a month or "never" (the model's -1); stored as nullable integers with a missing
+#: value for "never", so that a mean or a difference never silently includes -1.
+MONTH_FIELDS = ("first_run_month", "fade_month", "subsidy_end_month", "funding_end_month")
+
+
 def pilots_frame(outcomes: Sequence[RunOutcome]) -> pd.DataFrame:
-    """One row per pilot per replicate, columns ``replicate`` and then PILOT_FIELDS in order."""
+    """One row per pilot per replicate, columns ``replicate`` and then PILOT_FIELDS in order; the
+    :data:`MONTH_FIELDS` are nullable integers (``Int64``), missing where the model says -1 (never)."""
     rows = [{"replicate": index, **pilot} for index, outcome in enumerate(outcomes) for pilot in outcome.pilots]
-    return pd.DataFrame(rows, columns=["replicate", *PILOT_FIELDS])
+    frame = pd.DataFrame(rows, columns=["replicate", *PILOT_FIELDS])
+    for name in MONTH_FIELDS:
+        months = pd.to_numeric(frame[name]).astype("Int64")
+        frame[name] = months.where(months >= 0, pd.NA)
+    return frame
 
 
 def series_frame(outcomes: Sequence[RunOutcome]) -> pd.DataFrame:
