@@ -361,6 +361,18 @@ def _stored_ensemble(folder: Path, scenario: Scenario, replicates: int, seed: in
             and manifest.get("replicates") == replicates and manifest.get("root_seed") == seed)
 
 
+def scenario(reference: str | Path, **settings: Any) -> Scenario:
+    """A validated scenario, as ``lcsim run`` reads its argument: a scenario file (relative to the project
+    root, else the working directory), a shipped name (``"baseline"``), or names joined by ``+``
+    (``"our_region+stable_management"``, layered in order); ``settings`` override parameters last, like
+    ``--set``.  Raises :class:`experiments.config.reading.ConfigError` naming the field, value and what is
+    allowed."""
+    from experiments.config.scenario import scenario_argument
+
+    in_project = project_path(reference)
+    return scenario_argument(in_project if in_project.is_file() else reference, settings)
+
+
 def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, seed: int, out_dir: str | Path, *,
                   reuse: bool = True, backend: Any = "processes", workers: int | None = None,
                   say: Say = print) -> dict[str, Ensemble]:
@@ -380,7 +392,7 @@ def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, s
     from experiments.store.manifest import utc_now, write_manifest
     from experiments.analysis.summary import summary_table, write_summary
 
-    loaded = [s if isinstance(s, Scenario) else load_scenario(project_path(s)) for s in scenarios]
+    loaded = [s if isinstance(s, Scenario) else scenario(s) for s in scenarios]
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names {names} repeat; allowed: scenarios with distinct names")
@@ -535,7 +547,7 @@ def write_key_results(results: Mapping[str, Any], out_dir: str | Path, name: str
 # --------------------------------------------------------------------------------------- re-exported API
 # Readers of stored results and the comparison / validation / threshold helpers shown in the notebooks,
 # so that notebooks and scripts need this module only.
-from experiments.analysis.compare import comparison_table  # noqa: E402
+from experiments.analysis.compare import comparison_table, pairwise_table, ranking  # noqa: E402
 from experiments.analysis.thresholds import cell_grid, crossing_thresholds, plot_threshold_map  # noqa: E402
 from experiments.analysis.validation import CASES, check_cases, checks_frame, first_pilots  # noqa: E402
 from experiments.plots.compare import plot_continuation_curves, plot_fates_by_scenario  # noqa: E402
@@ -553,6 +565,9 @@ __all__ = [
     "check_cases",
     "checks_frame",
     "comparison_table",
+    "pairwise_table",
+    "ranking",
+    "scenario",
     "crossing_thresholds",
     "first_pilots",
     "plot_community_radar",

@@ -275,3 +275,23 @@ def test_run_summary_fits_in_100_columns(tmp_path: Path) -> None:
                    "--out", tmp_path / "o", "--no-progress")
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+# ----------------------------------------------------------------------------------------- docs/api.md
+
+
+def test_the_api_page_script_runs_from_any_folder(tmp_path: Path) -> None:
+    """The complete script of docs/api.md, as printed, run as a plain script (worker processes, so the
+    main guard matters) from a temporary folder with 2 replicates."""
+    import subprocess
+    import sys
+
+    text = (REPO / "docs/api.md").read_text(encoding="utf-8")
+    script = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if "__main__" in b)
+    (tmp_path / "which_accelerators.py").write_text(script, encoding="utf-8")
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "which_accelerators.py", "--replicates", "2", "--out", str(tmp_path / "o")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "our_region+stable_management" in done.stdout and "p_holm" in done.stdout
+    assert (tmp_path / "o" / "continuation.png").is_file()
