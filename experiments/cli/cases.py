@@ -71,7 +71,7 @@ def compare(
     if reference is not None and reference not in names:
         raise fail(f"--reference {reference}: not one of the compared scenarios; allowed: "
                    f"{', '.join(names)}" + suggest(reference, names))
-    out = out if out is not None else Path("results") / "compare" / "_vs_".join(names)
+    out = out if out is not None else Path("results") / "compare" / comparison_folder_name(names)
     try:
         check_out_dir(out, force)
     except OutputFolderError as exc:
@@ -107,6 +107,18 @@ def compare(
     if pairs is not None:
         _print_pairs(pairs)
     typer.echo(f"comparison written to {out}", err=True)
+
+
+def comparison_folder_name(names: list[str]) -> str:
+    """``a_vs_b_vs_c``; when that is too long for a file name (many composed scenarios), the reference
+    name, the number of others and a short hash of all names."""
+    import hashlib
+
+    joined = "_vs_".join(names)
+    if len(joined) <= 120:
+        return joined
+    digest = hashlib.sha256(joined.encode("utf-8")).hexdigest()[:8]
+    return f"{names[0]}_vs_{len(names) - 1}_scenarios-{digest}"
 
 
 #: The metric the terminal output ranks scenarios by and prints the pairs of.

@@ -6,6 +6,8 @@ Each function draws on ``ax`` when given, else on a new figure, and returns the 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -23,7 +25,8 @@ FATES_PNG = "fates_by_scenario.png"
 def _mean_band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Monthly mean and 95% t-interval over replicates, ignoring months where a replicate is NaN."""
     n = np.sum(~np.isnan(curves), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # months with one value: no spread, band is NaN
         mean = np.nanmean(np.where(n > 0, curves, 0.0), axis=0)
         sd = np.nanstd(curves, axis=0, ddof=1)
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
