@@ -330,6 +330,7 @@ def test_good_options_start_solara_on_the_viewer_app(monkeypatch, tmp_path: Path
     result = viz("--port", str(port), "--results", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert f"http://127.0.0.1:{port}/" in result.output
+    assert "web browser with JavaScript" in result.output and "Loading app" in result.output
     argv = started["argv"]
     assert argv[1:3] == ["-m", "experiments.viz.serve"]
     assert argv[argv.index("--port") + 1] == str(port) and argv[argv.index("--host") + 1] == "127.0.0.1"
@@ -347,3 +348,38 @@ def test_the_app_has_a_live_page_and_a_run_set_page():
     from experiments.cli import viz as cli_viz
 
     assert cli_viz.RESULTS_ENV == viewer.RESULTS_ENV  # lcsim viz tells the app where the run sets are
+
+
+def test_a_design_point_is_found_by_its_factor_values(tiny_runset: Path):
+    from experiments.viz.runsets import factor_values, nearest_point
+
+    data = load_runset(tiny_runset / "sweeps" / "tiny")
+    assert factor_values(data) == {"x1": [0.0, 0.5, 1.0], "x2": [0.0, 1.0]}
+    for point in range(data.n_points):  # every point is found again from its own values
+        assert nearest_point(data, point_factors(data, point)) == point
+    point = nearest_point(data, {"x1": 0.45, "x2": 0.9})  # off-grid values: the nearest grid point
+    assert point_factors(data, point) == {"x1": 0.5, "x2": 1.0}
+
+
+def test_page_titles_say_what_the_page_is():
+    from experiments.viz import app as viewer
+
+    assert "Solara" not in viewer.LIVE_TAB_TITLE + viewer.RUNSETS_TAB_TITLE
+    assert "live model" in viewer.LIVE_TAB_TITLE and "sweeps and sensitivity" in viewer.RUNSETS_TAB_TITLE
+    assert len(viewer.TITLE) <= 24  # the app bar shows it whole
+
+
+def test_the_run_set_page_moves_to_the_point_with_the_chosen_level(tiny_runset: Path, monkeypatch):
+    import ipyvuetify
+    import solara
+
+    from experiments.viz import app as viewer
+
+    monkeypatch.setenv(viewer.RESULTS_ENV, str(tiny_runset))
+    _, rc = solara.render(solara.AppLayout(children=[viewer.RunSetPage()]), handle_error=False)
+    selects = {w.label: w for w in rc.find(ipyvuetify.Select).widgets}
+    assert selects["x1"].v_model == "0" and selects["x2"].v_model == "0"
+    selects["x1"].v_model = "0.5"
+    point = int(rc.find(ipyvuetify.TextField).widgets[0].v_model)
+    data = load_runset(tiny_runset / "sweeps" / "tiny")
+    assert point_factors(data, point) == {"x1": 0.5, "x2": 0.0}

@@ -96,6 +96,15 @@ def _ensure_assets() -> None:
                    "stays blank", err=True)
 
 
+def opening_message(url: str, folder: Path) -> str:
+    """What ``lcsim viz`` says before the server starts: where, and that the page needs a real browser."""
+    return (f"lcsim viewer: open {url} in a web browser with JavaScript (Firefox, Chromium, Safari, Edge).\n"
+            "  The page is drawn by JavaScript: curl or a plain screenshot tool only sees 'Loading app'\n"
+            "  (for a screenshot, drive a headless browser, e.g. Playwright, and wait for the page).\n"
+            f"  On a remote machine: ssh -L PORT:localhost:PORT to it, then open the URL locally.\n"
+            f"  Run sets are read from {folder}.  Ctrl-C stops the server.")
+
+
 def viz(
     host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on (local only by default).")] = (
         DEFAULT_HOST),
@@ -105,13 +114,16 @@ def viz(
     results: Annotated[Path | None, typer.Option(metavar="DIR", help="Folder with run sets for the run-set page "
                                                  "(default: results/).", show_default=False)] = None,
 ) -> None:
-    """Start the interactive viewer: the model live with sliders, and a browser for sweep/sensitivity results."""
+    """Serve the interactive viewer (open it in a web browser with JavaScript): the live model, and run sets.
+
+    The live page runs the model with sliders for the main success factors; the run-set page browses a
+    finished sweep or sensitivity run set (design points by number or by factor values)."""
     number = parse_port(port)
     check_address(host, number)
     folder = check_results(results)
     _ensure_assets()
     shown_host = f"[{host}]" if ":" in host else host
-    typer.echo(f"lcsim viewer: http://{shown_host}:{number}/  (run sets from {folder}; Ctrl-C stops it)", err=True)
+    typer.echo(opening_message(f"http://{shown_host}:{number}/", folder), err=True)
     command = solara_command(host, number)
     env = server_environment(folder)
     sys.stdout.flush()

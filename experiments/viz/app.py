@@ -29,11 +29,14 @@ with warnings.catch_warnings():  # Mesa's own Solara code may warn about hooks a
     from mesa.visualization import SolaraViz
     from mesa.visualization.utils import update_counter
 
+from experiments.plots.figures import tidy_number
 from experiments.viz import charts
 from experiments.viz.model import ViewedModel, model_params, readout, settings_line
 from experiments.viz.runsets import (
     find_runsets,
     load_runset,
+    factor_values,
+    nearest_point,
     point_factors,
     point_failures,
     point_means,
@@ -43,7 +46,10 @@ from experiments.viz.runsets import (
 
 #: Environment variable with the folder the run-set page searches (``lcsim viz --results``).
 RESULTS_ENV = "LCSIM_VIZ_RESULTS"
-TITLE = "lcsim: a learning community, month by month"
+#: The live page's header (short: the app bar cuts long titles) and the browser tab titles of the pages.
+TITLE = "lcsim: live model"
+LIVE_TAB_TITLE = "lcsim viewer: live model of a regional learning community"
+RUNSETS_TAB_TITLE = "lcsim viewer: finished sweeps and sensitivity studies"
 #: The live figures, in page order (CSS class ``lcsim-chart-<kind>``).
 CHARTS = ("phases", "elements", "school", "network")
 #: Milliseconds between steps while playing (a render of four figures takes about as long).
@@ -115,6 +121,7 @@ def LivePage():
     # grid is not used: Mesa 3.3's ComponentsView needs Vuetify 2 (v.TabsItems), and the installed
     # ipyvuetify is 3, so the figures are laid out here, two by two.
     # The sliders start at the running model's values (after a visit to the run-set page too).
+    solara.Title(LIVE_TAB_TITLE)
     SolaraViz(model, components=[], model_params=model_params(current=model.value), name=TITLE,
               play_interval=PLAY_INTERVAL_MS)
     Readout(model.value)
@@ -162,7 +169,8 @@ def RunSetPage():
         chosen.set(value)
         point.set(0)
 
-    solara.AppBarTitle("lcsim: finished sweeps and sensitivity studies")
+    solara.Title(RUNSETS_TAB_TITLE)
+    solara.AppBarTitle("lcsim: run sets")
     with solara.Sidebar():
         with solara.Card("Run set"):
             if not labels:
@@ -176,6 +184,19 @@ def RunSetPage():
                 solara.SliderInt("Point", value=current_point, on_value=point.set, min=0, max=n_points - 1)
                 solara.InputInt("Point number", value=current_point, on_value=point.set,
                                 classes=["lcsim-point-input"])
+            with solara.Card("Point by factor values"):
+                here = point_factors(data, current_point)
+                for name, levels in factor_values(data).items():
+                    if len(levels) <= 50:  # a grid: pick a level; the nearest point has it
+                        labels_of = {tidy_number(v): v for v in levels}
+                        solara.Select(name, values=list(labels_of), value=tidy_number(here[name]),
+                                      on_value=lambda text, name=name, labels_of=labels_of, here=here: point.set(
+                                          nearest_point(data, {**here, name: labels_of[text]})))
+                    else:  # samples (LHS, Sobol', Morris): a value; the point nearest in all factors
+                        solara.SliderFloat(name, value=float(here[name]), min=levels[0], max=levels[-1],
+                                           step=(levels[-1] - levels[0]) / 100 or 1.0,
+                                           on_value=lambda value, name=name, here=here: point.set(
+                                               nearest_point(data, {**here, name: value})))
                 if outputs:
                     solara.Select("Output", values=outputs, value=current_output, on_value=output.set)
 
@@ -210,7 +231,7 @@ def PointView(data, point: int, output: str | None, refresh: int = 0):
         return charts.png(charts.replicates_figure(replicates[output], means, point, output))
 
     image = solara.use_memo(figure, [label, refresh, point, output])
-    rows = "".join(f"<tr><td><code>{escape(name)}</code></td><td style='text-align: right'>{value:g}</td></tr>"
+    rows = "".join(f"<tr><td><code>{escape(name)}</code></td><td style='text-align: right'>{tidy_number(value)}</td></tr>"
                    for name, value in factors.items())
     with solara.Div(classes=["lcsim-runset-point"], style={"min-width": "0", "max-width": "100%"}):
         _html("h3", f"Point {point}")

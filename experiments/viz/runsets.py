@@ -115,6 +115,23 @@ def point_factors(data: RunSetData, point: int) -> dict[str, Any]:
     return {name: row[name].item() if hasattr(row[name], "item") else row[name] for name in data.factors}
 
 
+def factor_values(data: RunSetData) -> dict[str, list[float]]:
+    """Each factor's distinct values over the design, sorted (a grid's levels; every sample of an LHS)."""
+    return {name: sorted(pd.unique(data.design[name].astype(float))) for name in data.factors}
+
+
+def nearest_point(data: RunSetData, values: dict[str, float]) -> int:
+    """The design point closest to the given factor values (each factor scaled to its range in the design;
+    factors not given do not count); ties go to the lowest point number."""
+    design = data.design.sort_values("point")
+    distance = np.zeros(len(design))
+    for name, value in values.items():
+        column = design[name].to_numpy(dtype=float)
+        span = float(column.max() - column.min()) or 1.0
+        distance += ((column - float(value)) / span) ** 2
+    return int(design["point"].to_numpy()[int(np.argmin(distance))])
+
+
 def point_replicates(data: RunSetData, point: int, outputs: list[str] | None = None) -> pd.DataFrame:
     """The finished replicates of one design point: replicate, run id, seed key and the outputs (all of them
     unless ``outputs`` names some)."""
