@@ -59,6 +59,11 @@ def test_configs_names_resolve_against_the_project_from_any_folder(tmp_path: Pat
     (tmp_path / "copy.toml").write_text(named_in.read_text())
     config = load_study(tmp_path / "copy.toml", "sweep")
     assert config.base["horizon_months"] == 120
+    # the Python snippet of docs/cluster.md, from outside the project
+    from experiments.config.cluster import load_cluster_config
+
+    assert load_study("configs/sweeps/turnover_x_cofunding.toml", "sweep").name == "turnover_x_cofunding"
+    assert load_cluster_config("configs/cluster/slurm.toml").kind == "slurm"
     # an ordinary relative path stays relative to the naming file
     assert resolve_reference("x/y.toml", tmp_path / "copy.toml") == tmp_path / "x/y.toml"
 

@@ -28,7 +28,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from experiments.config.reading import ConfigError, parse_toml, read_config_bytes, show_value, suggest, toml_type
+from experiments.config.reading import (
+    ConfigError, parse_toml, read_config_bytes, resolve_reference, show_value, suggest, toml_type,
+)
 
 KINDS = ("slurm", "pbs")
 
@@ -199,8 +201,9 @@ FIELDS = tuple(ClusterConfig.model_fields)
 
 
 def load_cluster_config(path: str | Path) -> ClusterConfig:
-    """Read and validate a cluster file; raise :class:`ConfigError` naming file, field, value and what is allowed."""
-    path = Path(path)
+    """Read and validate a cluster file; raise :class:`ConfigError` naming file, field, value and what is allowed.
+    A relative ``configs/...`` path is found in the project from any folder (see ``resolve_reference``)."""
+    path = resolve_reference(path, None)
     raw = read_config_bytes(path, "cluster", noun="cluster", example="configs/cluster/slurm.toml")
     return cluster_from_dict(parse_toml(path, raw), source=str(path))
 

@@ -122,8 +122,8 @@ def resolve_reference(reference: str | Path, named_in: Path | None) -> Path:
     first that holds it wins.  The returned path may not exist; the reader reports that.
     """
     path = Path(reference).expanduser()
-    if path.is_absolute():
-        return path
+    if path.is_absolute() or (named_in is None and path.exists()):
+        return path  # as given (messages name it so)
     base = named_in.resolve().parent if named_in is not None else Path.cwd()
     if (base / path).exists() or not (path.parts and path.parts[0] == "configs"):
         return base / path

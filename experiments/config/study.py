@@ -129,9 +129,10 @@ def load_study(path: str | Path, kind: str, settings: dict[str, Any] | None = No
     ``settings`` (``--set name=value``) replace fixed ``[parameters]`` values, or top-level keys
     (``replicates``, ``seed``), or ``table.key`` entries, before validation, so they are checked like
     values in the file."""
+    from experiments.config.reading import resolve_reference
     from experiments.config.scenario import check_kind
 
-    path = Path(path)
+    path = resolve_reference(path, None)  # configs/... works from any folder
     what = "sweep" if kind == "sweep" else "sensitivity"
     raw = read_config_bytes(path, what)
     document = parse_toml(path, raw)
