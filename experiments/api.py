@@ -367,6 +367,10 @@ def scenario(reference: str | Path, **settings: Any) -> Scenario:
     (``"our_region+stable_management"``, layered in order); ``settings`` override parameters last, like
     ``--set``.  Raises :class:`experiments.config.reading.ConfigError` naming the field, value and what is
     allowed."""
+    return _scenario_of(reference, settings)
+
+
+def _scenario_of(reference: str | Path, settings: dict[str, Any]) -> Scenario:
     from experiments.config.scenario import scenario_argument
 
     in_project = project_path(reference)
@@ -392,7 +396,7 @@ def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, s
     from experiments.store.manifest import utc_now, write_manifest
     from experiments.analysis.summary import summary_table, write_summary
 
-    loaded = [s if isinstance(s, Scenario) else scenario(s) for s in scenarios]
+    loaded = [s if isinstance(s, Scenario) else _scenario_of(s, {}) for s in scenarios]
     names = [s.name for s in loaded]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names {names} repeat; allowed: scenarios with distinct names")
