@@ -16,6 +16,7 @@ never less powerful than Bonferroni).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,11 +86,15 @@ def run_comparison(
     workers: int = 1,
     on_done=None,
     model: ModelFn | None = None,
+    backend: Any = None,
 ) -> list[ScenarioResult]:
-    """Run every scenario on the same replicate seeds (one process pool for all) and collect results."""
+    """Run every scenario on the same replicate seeds (one evaluator for all) and collect results.
+
+    ``backend`` is a backend name or :class:`experiments.execution.backends.BackendSpec` (default: serial
+    for one worker, local processes for more); the results are the same bits on every backend."""
     seeds: list[SeedSequence] = replicate_seeds(root_seed, replicates)
     jobs = [(scenario.params, seed) for scenario in scenarios for seed in seeds]
-    outcomes = run_jobs(jobs, workers=workers, on_done=on_done, model=model)
+    outcomes = run_jobs(jobs, workers=workers, on_done=on_done, model=model, backend=backend)
     results = []
     for k, scenario in enumerate(scenarios):
         mine = outcomes[k * replicates : (k + 1) * replicates]

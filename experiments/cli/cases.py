@@ -15,10 +15,11 @@ from typing import Annotated
 
 import typer
 
-from experiments.cli.options import HELP_SEED, HELP_WORKERS, fail, integer_option
+from experiments.cli.options import (HELP_SEED, HELP_WORKERS, BackendOption, ClusterOption, SchedulerOption,
+                                     backend_spec, fail, integer_option)
 from experiments.config.scenario import parse_settings, scenario_argument
 from experiments.config.reading import ConfigError, resolve_reference, suggest
-from experiments.execution.replicates import default_workers, progress_bar
+from experiments.execution.replicates import progress_bar
 from experiments.store.manifest import provenance, utc_now
 from experiments.store.atomic import OutputFolderError, check_out_dir, staged_folder
 
@@ -41,6 +42,9 @@ def compare(
                                              show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing result folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", show_default=False, help=(
         "Override a parameter in every scenario, as name=value (repeatable); applied last, checked like a "
         "file value, recorded in the manifest."))] = None,
@@ -57,7 +61,9 @@ def compare(
     --all-pairs adds every pair with Bonferroni-adjusted intervals and Holm-adjusted p-values."""
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
-    n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    spec = backend_spec(backend, workers, scheduler, cluster)
+    n_workers = spec.workers
+    chosen = spec if spec.name != "processes" else None
     if len(configs) < 2:
         raise fail(f"compare: {len(configs)} scenario given; allowed: two or more scenarios (files or names)")
     try:
@@ -85,7 +91,7 @@ def compare(
 
     started = utc_now()
     with progress_bar(n * len(scenarios), f"{len(scenarios)} scenarios x {n} replicates", progress) as on_done:
-        results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done)
+        results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     table = comparison_table(results, reference)
     pairs = pairwise_table(results) if all_pairs else None
     with staged_folder(out, force) as staging:
@@ -183,6 +189,9 @@ def validate(
     out: Annotated[Path, typer.Option(help="Report folder (replaced on every run).")] = Path("results/validation"),
     update_docs: Annotated[bool, typer.Option("--update-docs", help="Also write the figures into docs/validation.md.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Replay the documented cases and check patterns P1-P8; exit 1 if any pattern fails."""
     from experiments.analysis.validation import checks_frame, ensemble_plan, run_checks, run_ensembles
@@ -190,7 +199,9 @@ def validate(
 
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
-    n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    spec = backend_spec(backend, workers, scheduler, cluster)
+    n_workers = spec.workers
+    chosen = spec if spec.name != "processes" else None
     scenarios = resolve_reference(scenarios, None)
     try:
         plan = ensemble_plan(scenarios)
@@ -200,7 +211,7 @@ def validate(
 
     started = utc_now()
     with progress_bar(n * len(plan), f"{len(plan)} ensembles x {n} replicates", progress) as on_done:
-        ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done)
+        ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     checks = run_checks(ensembles)
     report = report_markdown(checks, n, root_seed)
     with staged_folder(out, force=True) as staging:

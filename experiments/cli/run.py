@@ -14,9 +14,9 @@ import typer
 
 from experiments.config.scenario import parse_settings, scenario_argument
 from experiments.config.reading import ConfigError, format_number
-from experiments.execution.replicates import default_workers
 from experiments.store.atomic import OutputFolderError, check_out_dir
-from experiments.cli.options import HELP_CONFIG, HELP_SET, HELP_OUT, HELP_REPLICATES, HELP_SEED, HELP_WORKERS, fail, integer_option
+from experiments.cli.options import (HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HELP_SEED, HELP_SET, HELP_WORKERS,
+                                     BackendOption, ClusterOption, SchedulerOption, backend_spec, fail, integer_option)
 
 if TYPE_CHECKING:
     from sim.params import ParamInfo
@@ -30,6 +30,9 @@ def run(
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing result folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
     settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", help=HELP_SET,
                                                        show_default=False)] = None,
 ) -> None:
@@ -37,7 +40,8 @@ def run(
     # Validate everything before creating anything.
     n_replicates = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
-    n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    spec = backend_spec(backend, workers, scheduler, cluster)
+    n_workers = spec.workers
     settings_text = dict(item.partition("=")[::2] for item in settings or [])
     try:
         scenario = scenario_argument(config, parse_settings(settings))
@@ -60,7 +64,8 @@ def run(
 
     workers_used = min(n_workers, n_replicates)
     started = utc_now()
-    outcomes = run_with_progress(scenario.params, root_seed, n_replicates, workers=workers_used, show=progress)
+    outcomes = run_with_progress(scenario.params, root_seed, n_replicates, workers=workers_used, show=progress,
+                                 backend=spec if spec.name != "processes" else None)
     frames = tables(outcomes, root_seed, replicate_seeds(root_seed, n_replicates))
     table = summary_table(frames["runs"])
 
@@ -84,9 +89,11 @@ def run(
                 extends=list(scenario.extends),
                 reproduce=shlex.join([
                     "lcsim", "run", str(scenario.path or config),
-                    *[f"--set={name}={value}" for name, value in (settings_text or {}).items()], "--replicates", str(n_replicates), "--seed", str(root_seed),
+                    *[f"--set={name}={value}" for name, value in settings_text.items()],
+                    "--replicates", str(n_replicates), "--seed", str(root_seed),
                     "--out", str(out), "--workers", str(workers_used),
                 ]),
+                backend=spec.label(),
                 started_utc=started,
                 finished_utc=utc_now(),
             ))

@@ -124,6 +124,7 @@ def build_manifest(
     finished_utc: str,
     settings: dict[str, Any] | None = None,
     extends: list[str] | None = None,
+    backend: str | None = None,
 ) -> dict[str, Any]:
     """Everything needed to reproduce and trace a result folder (JSON-serialisable)."""
     return {
@@ -139,6 +140,7 @@ def build_manifest(
         "replicates": replicates,
         "seeding": "replicate i uses numpy SeedSequence(root_seed).spawn(replicates)[i]",
         "workers": workers,
+        "backend": backend,
         **provenance(),
         "command": command,
         "reproduce": reproduce,
