@@ -383,3 +383,34 @@ def test_the_run_set_page_moves_to_the_point_with_the_chosen_level(tiny_runset: 
     point = int(rc.find(ipyvuetify.TextField).widgets[0].v_model)
     data = load_runset(tiny_runset / "sweeps" / "tiny")
     assert point_factors(data, point) == {"x1": 0.5, "x2": 0.0}
+
+
+def test_the_run_set_page_shows_the_study_ranking_and_figures(tmp_path: Path, monkeypatch):
+    import solara
+
+    from experiments.execution.study import run_study
+    from experiments.config.study import study_from_dict
+    from experiments.viz import app as viewer
+    from experiments.viz.runsets import study_figures, study_ranking
+
+    config = study_from_dict(
+        {"name": "tiny", "seed": 5, "replicates": 2, "model": "linear_noise", "design": "factorial",
+         "levels": {"x1": [0.0, 1.0], "x2": [0.0, 1.0]}, "analysis": {"bootstrap": 100}}, "sweep", source="t.toml")
+    run_study(config, tmp_path / "tiny", backend="serial")
+    data = load_runset(tmp_path / "tiny")
+    ranking = study_ranking(data, "y")
+    assert ranking is not None and set(ranking["factor"]) == {"x1", "x2"}
+    assert [p.name for p in study_figures(data, "y")] == ["heatmap_y.png"]
+    monkeypatch.setenv(viewer.RESULTS_ENV, str(tmp_path))
+    box, _ = solara.render(solara.AppLayout(children=[viewer.RunSetPage()]), handle_error=False)
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", None) or []:
+            if hasattr(child, "keys"):
+                yield from walk(child)
+
+    widgets = list(walk(box))
+    html = " ".join(w.unsafe_innerHTML for w in widgets if getattr(w, "unsafe_innerHTML", None))
+    assert "Study results for y" in html and "<table" in html and "x1" in html
+    assert sum(type(w).__name__ == "Image" for w in widgets) >= 2  # the heatmap and the point's strip plot

@@ -37,6 +37,8 @@ from experiments.viz.runsets import (
     load_runset,
     factor_values,
     nearest_point,
+    study_figures,
+    study_ranking,
     point_factors,
     point_failures,
     point_means,
@@ -213,8 +215,27 @@ def RunSetPage():
                   f"root seed {manifest.get('root_seed')}; {len(data.runs)} runs finished, "
                   f"{len(data.failures)} failed")
             _html("p", f"Seeds: {manifest.get('seeding', '')}", style="font-size: smaller; color: #555")
+        if current_output:
+            StudyView(data, current_output)
         if n_points:
             PointView(data, current_point, current_output, refresh)
+
+
+@solara.component
+def StudyView(data, output: str):
+    """The study's own results for one output: its ranking table and its figures (from analysis/)."""
+    ranking = study_ranking(data, output)
+    figures = study_figures(data, output)
+    if ranking is None and not figures:
+        _html("p", f"No analysis of {output} in this run set yet (`lcsim resume` analyses it).")
+        return
+    _html("h3", f"Study results for {output}")
+    if ranking is not None:
+        with solara.Div(style={"overflow-x": "auto", "width": "100%"}):
+            _html("div", ranking.head(30).to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0,
+                                                  classes="lcsim-factors"), raw=True)
+    for path in figures:
+        solara.Image(path.read_bytes(), format="png", classes=["lcsim-chart", "lcsim-study-figure"])
 
 
 @solara.component

@@ -115,6 +115,19 @@ def point_factors(data: RunSetData, point: int) -> dict[str, Any]:
     return {name: row[name].item() if hasattr(row[name], "item") else row[name] for name in data.factors}
 
 
+def study_ranking(data: RunSetData, output: str) -> pd.DataFrame | None:
+    """The study's ranked factor table for ``output`` (``analysis/ranking_<output>.csv``, written by the
+    analysis of ``lcsim sweep``/``sensitivity``), or None when the run set has not been analysed."""
+    path = data.runset.path / "analysis" / f"ranking_{output}.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def study_figures(data: RunSetData, output: str) -> list[Path]:
+    """The analysis figures of ``output`` (Sobol', Morris, PAWN, convergence, heatmaps), by name."""
+    folder = data.runset.path / "analysis"
+    return sorted(folder.glob(f"*_{output}.png")) if folder.is_dir() else []
+
+
 def factor_values(data: RunSetData) -> dict[str, list[float]]:
     """Each factor's distinct values over the design, sorted (a grid's levels; every sample of an LHS)."""
     return {name: sorted(pd.unique(data.design[name].astype(float))) for name in data.factors}
