@@ -6,9 +6,12 @@ import numpy as np
 from mesa import Agent, Model
 
 from sim.agents import Cooperative, Entrepreneur, Government, School, Student
+from sim.agents.school import COACHES_PER_RUN
 from sim.network import TieNetwork
 from sim.outcomes import RunOutcome, SERIES_FIELDS, summarise
-from sim.pilot import ALIVE, SCHOOL, WAITING_TO_START, Phase, Pilot, draw_complexity
+from sim.pilot import (
+    ADULT_ARM, ALIVE, RIVAL_SCHOOL, SCHOOL, WAITING_TO_START, Fate, Phase, Pilot, Provider, draw_complexity,
+)
 from sim.params import Params
 
 #: Month of the school year (0 = September) at which year-long and first-semester runs start.
@@ -155,8 +158,9 @@ class LearningCommunityModel(Model):
         """11. In August the next school year's intake is settled (demography + distinctive electives).
 
         Base intake = initial intake x (1 + demographic_trend) ** year; each pilot with a reputation
-        draws extra students (Pilot.draw_students) and a faded one may be revived by them
-        (Pilot.consider_revival).  Graduates leave.
+        draws extra students (Pilot.draw_students) - one run by the rival school draws them away
+        from the school's BOL intake - and a faded one may be revived by them (Pilot.consider_revival).
+        Graduates leave.
         """
         if self.month % 12 != AUGUST:
             return
@@ -168,15 +172,21 @@ class LearningCommunityModel(Model):
         for student in [s for s in self.students if s.has_graduated(year)]:
             self.students.remove(student)
             student.remove()
-        drawn_total = 0
+        drawn_to_school = 0
+        drawn_away = 0
         for pilot in self.pilots:
-            drawn = pilot.draw_students(bol)
-            drawn_total += drawn
-            self.students.extend(Student(self, "BOL", year, drawn_by=pilot.index) for _ in range(drawn))
+            drawn = pilot.draw_students(bol)  # negative: they enrol at the rival school instead
+            if drawn >= 0:
+                drawn_to_school += drawn
+                self.students.extend(Student(self, "BOL", year, drawn_by=pilot.index) for _ in range(drawn))
+            else:
+                drawn_away -= drawn
             pilot.consider_revival(drawn)
+        # students the rival's electives draw away come out of the school's own BOL intake
+        bol = max(0, bol - drawn_away)
         self.students.extend(Student(self, "BOL", year) for _ in range(bol))
         self.students.extend(Student(self, "BBL", year) for _ in range(bbl))
-        self.intake = bol + bbl + drawn_total
+        self.intake = bol + bbl + drawn_to_school
 
     def collect(self) -> None:
         """12. Record this month's series into preallocated arrays (cheaper than a DataCollector)."""
@@ -188,6 +198,9 @@ class LearningCommunityModel(Model):
         started = sum(1 for pilot in self.pilots if pilot.started)
         series["pilots_started"][t] = started
         series["alive_with_school"][t] = alive_with_school
+        fates = [pilot.fate_class() for pilot in self.pilots]
+        series["with_adult_arm"][t] = sum(1 for fate in fates if fate is Fate.ADULT_ARM)
+        series["taken_over_by_others"][t] = sum(1 for fate in fates if fate is Fate.TAKEN_OVER)
         series["school_commitment"][t] = self.school.commitment()
         series["embedding"][t] = self.school.embedding
         series["interim"][t] = 1.0 if self.school.in_interim else 0.0
@@ -204,6 +217,39 @@ class LearningCommunityModel(Model):
     # ================================================================== services for agents
     def add_pilot(self, pilot: Pilot) -> None:
         self.pilots.append(pilot)
+
+    def propose_pilot(
+        self,
+        firm: Entrepreneur,
+        complexity: str,
+        *,
+        target_group: str | None = None,
+        provider: Provider | None = None,
+    ) -> Pilot:
+        """The one pilot factory: a firm's question becomes a proposed pilot (processes 3 and set-up).
+
+        A complex question recruits a second firm (communities need several owners).  Unless given,
+        the pilot aims at adult learners with chance ``adult_pilot_share``, and an adult pilot is led
+        by the school group's adult arm (Terra Next) with chance ``outside_provider_presence``, else by
+        the school.  Agreements start at ``clarity_of_financial_agreements``.
+        """
+        p = self.params
+        partners = [firm]
+        if complexity == "complex":
+            other = self.random_entrepreneur(exclude=firm)
+            if other is not None:
+                partners.append(other)
+        if target_group is None:
+            target_group = "adult" if self.rng.random() < p.adult_pilot_share else "initial"
+        if provider is None:
+            adult_arm = target_group == "adult" and self.rng.random() < p.outside_provider_presence
+            provider = ADULT_ARM if adult_arm else SCHOOL
+        pilot = Pilot(
+            self, partners=partners, complexity=complexity, target_group=target_group, provider=provider,
+            clarity=p.clarity_of_financial_agreements,
+        )
+        self.add_pilot(pilot)
+        return pilot
 
     def alive_pilot_count(self) -> int:
         return sum(1 for pilot in self.pilots if pilot.phase in ALIVE)
@@ -228,13 +274,14 @@ class LearningCommunityModel(Model):
 
         In order: the subsidy (``subsidy_share`` of the cost, pro rata for the months it still pays),
         the municipality (adult runs), the firms (willingness x commitment), and for the school's
-        own pilots the school (willingness x innovation budget left).  Private contributions are
+        own pilots the school (willingness x innovation budget left); another provider pays up to
+        what the run's learners bring it in (``Pilot.revenue_eur``).  Private contributions are
         scaled by 0.6 + 0.4 x clarity of the financial agreements: without clear agreements 40% of
         them are lost in debate (Smart Farming: 'discussies over de kosten').  Structural pilots are
         paid from the regular budget.
         """
         cost = self.run_cost(pilot)
-        plan = {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0}
+        plan = {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0, "provider": 0.0}
         if pilot.phase is Phase.STRUCTURAL:
             return plan
         remaining = cost
@@ -251,6 +298,14 @@ class LearningCommunityModel(Model):
         if pilot.provider == SCHOOL:
             plan["school"] = min(remaining, private_factor * self.school.offer_eur())
             remaining -= plan["school"]
+        else:
+            # another provider pays what the run's learners bring it (fees, per-student funding)
+            offer = pilot.revenue_eur()
+            if pilot.provider == RIVAL_SCHOOL:
+                # a similar school with a similar budget (assumption: 'een andere aoc')
+                offer += self.params.school_cofunding_willingness * self.params.school_innovation_budget_eur
+            plan["provider"] = min(remaining, offer)
+            remaining -= plan["provider"]
         return plan if remaining <= 1e-9 else None
 
     def commit_funding(self, pilot: Pilot, plan: dict[str, float]) -> None:
@@ -258,15 +313,20 @@ class LearningCommunityModel(Model):
         self.government.municipal_budget_left_eur -= plan["municipal"]
         self.school.budget_left_eur -= plan["school"]
         self.eur_public += plan["subsidy"] + plan["municipal"]
-        self.eur_private += plan["firms"] + plan["school"]
+        self.eur_private += plan["firms"] + plan["school"] + plan["provider"]
 
     def recruit_learners(self, pilot: Pilot) -> list[Student]:
-        """Learners for a run: new adult learners for adult pilots; initial students who pick agenda
-        items (Student.chooses_agenda_item) up to the coaches' capacity when the school takes part."""
+        """Learners for a run: new adult learners for adult pilots; the rival's own students for an
+        elective it runs; initial students who pick agenda items (Student.chooses_agenda_item) up to
+        the coaches' capacity when the school takes part."""
         learners: list[Student] = []
+        year = self.month // 12
         if pilot.target_group == "adult":
-            year = self.month // 12
             learners = [Student(self, "LLO", year) for _ in range(self.params.adult_learners_per_run)]
+        elif pilot.provider == RIVAL_SCHOOL:
+            # the rival runs the elective with its own students, a group as large as two coaches take
+            size = int(COACHES_PER_RUN * self.params.coaching_capacity)
+            learners = [Student(self, "BOL", year, external=True) for _ in range(size)]
         if pilot.school_in_this_run:
             coaches = sum(1 for key in pilot.team if key[0] == "teacher")
             capacity = int(coaches * self.params.coaching_capacity)
@@ -284,8 +344,8 @@ class LearningCommunityModel(Model):
     def release_learners(self, learners: list[Student]) -> None:
         for learner in learners:
             learner.in_pilot = False
-            if learner.track == "LLO":
-                learner.remove()  # adult learners leave (and are hired) when their run ends
+            if learner.track == "LLO" or learner.external:
+                learner.remove()  # adult learners leave (and are hired), the rival's go back there
 
     def record_participation(self, pilot: Pilot) -> None:
         """Register everyone in a starting run as an LLO participant (gains are added as they learn)."""
@@ -339,7 +399,7 @@ class LearningCommunityModel(Model):
         facilitation = 0.5 * rhythm + 0.5 * in_use
         shocked = [pilot for pilot in self.pilots if pilot.shocked]
         if shocked:
-            survived = sum(1 for pilot in shocked if pilot.alive or pilot.phase is Phase.TAKEN_OVER) / len(shocked)
+            survived = sum(1 for pilot in shocked if pilot.alive) / len(shocked)
             resilience = 0.5 * self.school.embedding + 0.5 * survived
         else:
             resilience = self.school.embedding
@@ -361,19 +421,7 @@ class LearningCommunityModel(Model):
                 break
             firm = self.entrepreneurs[int(self.rng.integers(len(self.entrepreneurs)))]
             complexity = draw_complexity(self.rng, p.simple_question_share, p.complex_question_share)
-            partners = [firm]
-            if complexity == "complex":
-                other = self.random_entrepreneur(exclude=firm)
-                if other is not None:
-                    partners.append(other)
-            target = "adult" if self.rng.random() < p.adult_pilot_share else "initial"
-            provider = "adult_provider" if target == "adult" and self.rng.random() < p.outside_provider_presence else SCHOOL
-            pilot = Pilot(
-                self, partners=partners, complexity=complexity, target_group=target, provider=provider,
-                clarity=p.clarity_of_financial_agreements,
-            )
-            self.add_pilot(pilot)
-            self.government.grant(pilot)
+            self.government.grant(self.propose_pilot(firm, complexity))
 
     def _shuffled(self, items: list) -> list:
         order = self.rng.permutation(len(items))

@@ -331,6 +331,17 @@ class Params(BaseModel):
         description="Work-based (BBL) intake of those programmes at month 0.",
         source="assumption; BBL is the smaller track",
     )
+    llo_fee_eur_per_learner: float = param(
+        750.0, unit="EUR/learner/run", plausible=(0.0, 2_500.0), ge=0.0, le=1e6, group="funding",
+        description="Fee an adult (LLO) learner brings the provider of one run.",
+        source=f"{SEED}, Smart Farming: 'meer (BBL)cursisten en LLO-deelnemers uit de regio'; value an assumption",
+    )
+    student_funding_eur_per_year: float = param(
+        6_000.0, unit="EUR/student/year", plausible=(4_000.0, 9_000.0), ge=0.0, le=1e6, group="funding",
+        description="Per-student funding a school receives for one extra BOL/BBL student for a year.",
+        source=f"{SEED}, Smart Farming: 'Daardoor kan de school meer BOL-leerlingen trekken'; value an assumption "
+        "(order of the Dutch MBO per-student funding)",
+    )
     adult_learners_per_run: int = param(
         8, unit="learners/run", plausible=(4, 20), ge=0, le=1000, group="students",
         description="Adult (LLO) learners in one adult pilot run.",
@@ -365,8 +376,14 @@ class Params(BaseModel):
     # ----------------------------------------------------------------------------- region
     outside_provider_presence: float = param(
         0.4, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region", factor=True,
-        description="Chance an adult-education provider is ready to run or take over a pilot.",
-        source=f"{SEED}, Smart Farming: Terra Next, the contractor and a temp agency continued",
+        description="Chance the school group's own adult arm (Terra Next) is ready to run or take on a pilot.",
+        source=f"{SEED}, Smart Farming: 'een afspraak gemaakt tussen Terra Next, het loonbedrijf en een (coöperatief!) "
+        "agrarisch uitzendbureau'",
+    )
+    firm_provider_presence: float = param(
+        0.2, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region", factor=True,
+        description="Chance a firm-led provider (a firm with a temp agency) takes over a pilot nobody else runs.",
+        source=f"{SEED}, Smart Farming: 'Het uitzendbureau zorgt voor kandidaten voor nascholing'; value an assumption",
     )
     rival_school_presence: float = param(
         0.3, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region", factor=True,

@@ -3,8 +3,14 @@
 A pilot is a Mesa agent with a lifecycle (model-spec section 2)::
 
     proposed -> running -> evaluating -> continued -> running -> ... -> structural
-                                      \\-> taken over (adult-education provider or rival school)
+                                      \\-> taken over (new provider) -> running -> ...
                                       \\-> faded -> revived -> running ...
+
+Who runs a pilot is its ``provider``: the school's initial education (Terra MBO), the school
+group's own adult-education arm (Terra Next), a rival school (Nordwin) or a firm-led provider (the
+contractor with a temp agency).  A pilot handed over keeps being simulated with its new provider.
+Its *fate* (``fate_class``) combines phase and provider: continued with initial education,
+continued by the school group's adult arm, taken over by others, structural, faded.
 
 No fate is scripted: each transition is decided from the partners' states by the rules in the
 methods below (``start_run``, ``run_month``, ``decide_continuation``, ``consider_revival``).
@@ -30,15 +36,40 @@ class Phase(str, Enum):
     EVALUATING = "evaluating"
     CONTINUED = "continued"
     STRUCTURAL = "structural"
-    TAKEN_OVER = "taken_over"
+    TAKEN_OVER = "taken_over"  # handed to a new provider, waiting for its first run there
     FADED = "faded"
     REVIVED = "revived"
 
 
 #: Phases in which the pilot still has a future with its current provider.
-ALIVE = frozenset({Phase.PROPOSED, Phase.RUNNING, Phase.EVALUATING, Phase.CONTINUED, Phase.REVIVED})
+ALIVE = frozenset(
+    {Phase.PROPOSED, Phase.RUNNING, Phase.EVALUATING, Phase.CONTINUED, Phase.TAKEN_OVER, Phase.REVIVED}
+)
 #: Phases waiting for a start month to begin the next run.
-WAITING_TO_START = frozenset({Phase.PROPOSED, Phase.CONTINUED, Phase.REVIVED})
+WAITING_TO_START = frozenset({Phase.PROPOSED, Phase.CONTINUED, Phase.TAKEN_OVER, Phase.REVIVED})
+
+
+class Provider(str, Enum):
+    """Who runs a pilot."""
+
+    SCHOOL = "school"  # the school's initial education (Terra MBO)
+    ADULT_ARM = "adult_arm"  # the school group's own adult-education arm (Terra Next)
+    RIVAL_SCHOOL = "rival_school"  # another agricultural school (Nordwin College)
+    FIRM_PROVIDER = "firm_provider"  # a firm-led provider (the contractor with a temp agency)
+
+
+#: Providers outside the school group: a pilot they run is 'taken over by others'.
+OTHERS = frozenset({Provider.RIVAL_SCHOOL, Provider.FIRM_PROVIDER})
+
+
+class Fate(str, Enum):
+    """What became of a started pilot, by phase and provider (the outputs count these)."""
+
+    WITH_INITIAL_EDUCATION = "continued_with_initial_education"
+    ADULT_ARM = "continued_by_adult_arm"
+    TAKEN_OVER = "taken_over"
+    STRUCTURAL = "structural"
+    FADED = "faded"
 
 COMPLEXITIES = ("simple", "complicated", "complex")
 #: Competence a question of each complexity demands (0-1); seed ch. 4 'eenvoudig, gecompliceerd, complex'.
@@ -49,7 +80,9 @@ RUN_MONTHS = {"simple": 5, "complicated": 10, "complex": 10}
 #: Time burden of taking part for a firm (0-1 of the commitment scale).
 EFFORT = {"simple": 0.1, "complicated": 0.15, "complex": 0.2}
 
-SCHOOL, ADULT_PROVIDER, RIVAL_SCHOOL = "school", "adult_provider", "rival_school"
+SCHOOL, ADULT_ARM, RIVAL_SCHOOL, FIRM_PROVIDER = (
+    Provider.SCHOOL, Provider.ADULT_ARM, Provider.RIVAL_SCHOOL, Provider.FIRM_PROVIDER
+)
 
 #: Fewest learners with which a run can start.
 MIN_LEARNERS = 4
@@ -72,7 +105,7 @@ class Pilot(Agent):
         partners: list[Entrepreneur],
         complexity: str,
         target_group: str,
-        provider: str,
+        provider: Provider,
         clarity: float,
     ):
         super().__init__(model)
@@ -80,7 +113,7 @@ class Pilot(Agent):
         self.partners = partners
         self.complexity = complexity
         self.target_group = target_group  # "initial" (BOL/BBL elective) or "adult" (LLO learners)
-        self.provider = provider
+        self.provider = Provider(provider)
         self.clarity = clarity
         self.phase = Phase.PROPOSED
         self.proposed_month = model.month
@@ -101,6 +134,8 @@ class Pilot(Agent):
         self.satisfaction_after_first_run = float("nan")
         self.first_decision = ""
         self.students_drawn = 0
+        self.students_drawn_away = 0  # students lost to the rival school running this elective
+        self.last_intake_drawn = 0  # students it drew (to the school or away) at the last intake
         self.initial_education_involved = False
         self.school_in_this_run = False
         # money
@@ -138,6 +173,20 @@ class Pilot(Agent):
     def with_school(self) -> bool:
         """Alive and run by the school (the share 'continued by the school' counts these)."""
         return self.provider == SCHOOL and self.alive and self.started
+
+    def fate_class(self) -> Fate | None:
+        """The pilot's fate now (None for a pilot that never ran)."""
+        if not self.started:
+            return None
+        if self.phase is Phase.STRUCTURAL:
+            return Fate.STRUCTURAL
+        if self.phase is Phase.FADED:
+            return Fate.FADED
+        if self.provider == SCHOOL:
+            return Fate.WITH_INITIAL_EDUCATION
+        if self.provider == ADULT_ARM:
+            return Fate.ADULT_ARM
+        return Fate.TAKEN_OVER
 
     def engagement(self) -> float:
         """Mean commitment of the partner firms to this pilot (0-1)."""
@@ -186,8 +235,10 @@ class Pilot(Agent):
         if plan is None:
             self.waiting_for = "no money for the run"
             return
+        # Initial education may join an adult run of its own group (Samen in het groen: 'als ook
+        # Terra met haar initiele opleiding zou aanhaken'), never one of a rival or a firm.
         self.school_in_this_run = self.provider == SCHOOL or structural or (
-            self.target_group == "adult" and school.joins_adult_run()
+            self.target_group == "adult" and self.provider == ADULT_ARM and school.joins_adult_run()
         )
         team = school.assign_coaches(self) if self.school_in_this_run else []
         if self.provider != SCHOOL:
@@ -283,7 +334,10 @@ class Pilot(Agent):
         if self.runs == 1:
             self.first_run_quality = self.quality
             self.satisfaction_after_first_run = self.engagement()
-        self.reputation = self.quality if self.target_group == "initial" and self.provider == SCHOOL else 0.0
+        # An initial-education elective makes a name for whichever school runs it: the school's own
+        # draws students to it, the rival's draws them away (Cowcept: 'bij Terra ... (en niet bij Nordwin)').
+        in_a_school = self.provider in (SCHOOL, RIVAL_SCHOOL)
+        self.reputation = self.quality if self.target_group == "initial" and in_a_school else 0.0
         if self.school_in_this_run:
             model.completed_school_runs.append(self.quality)  # embedding follows in process 10
         if self.phase is not Phase.STRUCTURAL:
@@ -328,6 +382,17 @@ class Pilot(Agent):
         self.mediated = False
         self.hand_over_or_fade(reason)
 
+    def revenue_eur(self) -> float:
+        """What one run brings its provider in (EUR): the adult learners' fees for an adult run; for an
+        elective, a year's per-student funding of the students it drew at the last intake (to the
+        school, or away to the rival).  Seed, Smart Farming: 'Terra denkt in kosten per leerling ...
+        Daardoor kan de school meer BOL-leerlingen trekken, maar ook meer (BBL)cursisten en
+        LLO-deelnemers uit de regio'."""
+        p = self.model.params
+        if self.target_group == "adult":
+            return p.llo_fee_eur_per_learner * p.adult_learners_per_run
+        return p.student_funding_eur_per_year * self.last_intake_drawn
+
     def school_will(self) -> float:
         """The school's will to continue this pilot (School.continuation_will); after a mediation by the
         cooperative the decision is taken on the agreements: the will closes half its gap to the
@@ -359,29 +424,46 @@ class Pilot(Agent):
 
     def hand_over_or_fade(self, reason: str) -> None:
         """Engaged firms look for another provider (Smart Farming: Terra Next; Nordwin waiting); if they
-        find none, the cooperative may step in and broker one (``Cooperative.broker_provider``)."""
-        if self.find_provider() or (self.model.cooperative.broker_provider(self) and self.find_provider()):
+        find none, the cooperative may step in and broker one (``Cooperative.broker_provider``).  A
+        pilot that never ran has nothing to hand over: it fades."""
+        if self.started and (
+            self.find_provider() or (self.model.cooperative.broker_provider(self) and self.find_provider())
+        ):
             return
         self.fade(reason)
 
     def find_provider(self) -> bool:
-        """With firms engaged (mean commitment >= 0.5), an adult-education provider takes the pilot over
-        with chance ``outside_provider_presence``, else a rival school with ``rival_school_presence``."""
+        """With firms engaged (mean commitment >= 0.5), the school group's adult arm takes the pilot on
+        with chance ``outside_provider_presence``, else a rival school with ``rival_school_presence``,
+        else a firm-led provider with ``firm_provider_presence`` (Smart Farming: 'een afspraak ...
+        tussen Terra Next, het loonbedrijf en een (cooperatief!) agrarisch uitzendbureau'; 'als Terra
+        de bal niet intrapt, neemt Nordwin hem over')."""
         rng = self.model.rng
         params = self.model.params
         if self.engagement() < 0.5:
             return False
-        if self.provider != ADULT_PROVIDER and rng.random() < params.outside_provider_presence:
-            self.take_over(ADULT_PROVIDER)
-            return True
-        if self.provider != RIVAL_SCHOOL and rng.random() < params.rival_school_presence:
-            self.take_over(RIVAL_SCHOOL)
-            return True
+        for provider, presence in (
+            (ADULT_ARM, params.outside_provider_presence),
+            (RIVAL_SCHOOL, params.rival_school_presence),
+            (FIRM_PROVIDER, params.firm_provider_presence),
+        ):
+            if self.provider != provider and rng.random() < presence:
+                self.take_over(provider)
+                return True
         return False
 
-    def take_over(self, provider: str) -> None:
-        self.provider = provider
+    def take_over(self, provider: Provider) -> None:
+        """A new provider takes the pilot on; it starts its next run there when it can (process 4).
+
+        The school's elective no longer carries the school's name: its reputation is reset (a rival
+        school builds its own with its first run, see ``finish_run``).
+        """
+        self.provider = Provider(provider)
+        if self.provider in (ADULT_ARM, FIRM_PROVIDER):
+            self.target_group = "adult"  # they run it as post-initial education ('postinitieel onderwijs')
         self.phase = Phase.TAKEN_OVER
+        self.ready_since = self.model.month
+        self.reputation = 0.0
         self.model.release_pilot(self)
         self._note_first_decision()
 
@@ -393,26 +475,39 @@ class Pilot(Agent):
         self._note_first_decision()
 
     def _note_first_decision(self) -> None:
-        """Remember what happened after the first run (continued, structural, taken_over, faded)."""
+        """Remember what happened after the first run (continued, structural, continued_by_adult_arm,
+        taken_over, faded)."""
         if self.runs >= 1 and not self.first_decision:
-            self.first_decision = self.phase.value
+            if self.phase is Phase.TAKEN_OVER:
+                self.first_decision = (
+                    Fate.ADULT_ARM.value if self.provider == ADULT_ARM else Fate.TAKEN_OVER.value
+                )
+            else:
+                self.first_decision = self.phase.value
 
     # ------------------------------------------------------------------ 11. revival by demand
     def draw_students(self, base_intake: int) -> int:
-        """Students who enrol because of this pilot's distinctive elective (process 11).
+        """Students who enrol because of this pilot's distinctive elective (process 11); negative when
+        the rival school runs it and they enrol there instead.
 
         Binomial(base intake, elective draw share x reputation); reputation is the last run's quality
-        for a school-run initial-education elective and halves at every intake after the pilot faded
-        (the first intake after a fade still draws at full reputation: those students chose while it ran).
-        Seed, Cowcept: students enrolled 'speciaal vanwege dit keuzedeel' (and not at Nordwin).
+        of an initial-education elective run by a school, reset when the pilot changes provider, and
+        halving at every intake after the pilot faded (the first intake after a fade still draws at
+        full reputation: those students chose while it ran).  Seed, Cowcept: students enrolled
+        'speciaal vanwege dit keuzedeel bij Terra ... (en niet bij Nordwin)'.
         """
+        self.last_intake_drawn = 0
         if self.reputation <= 0.0:
             return 0
         p = self.model.params.elective_draw_share * self.reputation
         drawn = int(self.model.rng.binomial(base_intake, min(p, 1.0)))
-        self.students_drawn += drawn
+        self.last_intake_drawn = drawn
         if self.phase is Phase.FADED:
             self.reputation *= 0.5  # this year's applicants still saw it running; next year's less so
+        if self.provider == RIVAL_SCHOOL:
+            self.students_drawn_away += drawn
+            return -drawn
+        self.students_drawn += drawn
         return drawn
 
     def consider_revival(self, drawn: int) -> None:
@@ -421,7 +516,9 @@ class Pilot(Agent):
         Revived when the school is not in an interim, is willing (chance = continuation will) and at
         least one former partner still cares (commitment > 0.2).
         """
-        if self.phase is not Phase.FADED or drawn < self.model.params.revival_student_threshold:
+        if self.phase is not Phase.FADED or self.provider != SCHOOL:
+            return
+        if drawn < self.model.params.revival_student_threshold:
             return
         school = self.model.school
         if school.in_interim or self.model.rng.random() >= school.continuation_will():
@@ -452,8 +549,9 @@ class Pilot(Agent):
             "pilot_id": self.index,
             "target_group": self.target_group,
             "complexity": self.complexity,
-            "provider": self.provider,
+            "provider": self.provider.value,
             "fate": self.phase.value,
+            "fate_class": fate.value if (fate := self.fate_class()) is not None else "",
             "months_alive": max(0, end - self.first_run_month) if self.started else 0,
             "runs": self.runs,
             "proposed_month": self.proposed_month,
@@ -468,6 +566,7 @@ class Pilot(Agent):
             "satisfaction_after_first_run": self.satisfaction_after_first_run,
             "first_decision": self.first_decision,
             "students_drawn": self.students_drawn,
+            "students_drawn_away": self.students_drawn_away,
         }
 
 

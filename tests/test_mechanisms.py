@@ -9,7 +9,7 @@ import pytest
 
 from sim import LearningCommunityModel
 from sim.agents import School
-from sim.pilot import SCHOOL, Phase, Pilot
+from sim.pilot import ADULT_ARM, FIRM_PROVIDER, MAX_WAIT_MONTHS, RIVAL_SCHOOL, SCHOOL, Fate, Phase, Pilot
 
 
 def make_model(seed: int = 1, **overrides) -> LearningCommunityModel:
@@ -174,7 +174,8 @@ def test_unclear_agreements_lose_private_money():
         pilot = evaluating_school_pilot(model)  # a simple pilot: a 5-month run costs half
         pilot.clarity = clarity
         plans[clarity] = model.funding_plan(pilot)
-    assert plans[1.0] == {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": pytest.approx(7_000.0)}
+    assert plans[1.0] == {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": pytest.approx(7_000.0),
+                          "provider": 0.0}
     assert plans[0.0] is None
 
 
@@ -182,9 +183,9 @@ def test_municipal_budget_pays_adult_runs_only():
     model = make_model(15, municipal_participation_budget_eur=50_000.0)
     firm = model.entrepreneurs[0]
     adult = Pilot(model, partners=[firm], complexity="complicated", target_group="adult",
-                  provider="adult_provider", clarity=0.0)
+                  provider=ADULT_ARM, clarity=0.0)
     initial = Pilot(model, partners=[firm], complexity="complicated", target_group="initial",
-                    provider="adult_provider", clarity=0.0)
+                    provider=ADULT_ARM, clarity=0.0)
     assert model.funding_plan(adult)["municipal"] == pytest.approx(model.run_cost(adult))
     assert model.funding_plan(initial) is None
 
@@ -302,3 +303,92 @@ def test_firms_lose_patience_with_an_unresponsive_school():
     assert firm.gave_up_on_school[pilot]
     assert not firm.stays_with(pilot)  # never with the school it gave up on ...
     assert firm.commitment[pilot] > 0.5  # ... though it still values the pilot (and may take it elsewhere)
+
+
+# ---------------------------------------------------------------------------------------- actors (issue 11)
+def test_a_pilot_taken_over_no_longer_draws_students_to_the_school():
+    """The school's elective reputation goes with the school: after a take-over it draws nobody.
+
+    Fails on model v1, where a taken-over pilot kept its reputation and went on recruiting.
+    """
+    model = make_model(40, elective_draw_share=1.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.reputation = 1.0
+    pilot.take_over(ADULT_ARM)
+    assert pilot.draw_students(30) == 0
+    assert pilot.students_drawn == 0
+
+
+def test_an_elective_run_by_the_rival_school_draws_students_away():
+    """With draw share 1 and reputation 1 the rival's elective takes the whole BOL intake (Binomial(n, 1) = n)."""
+    model = make_model(41, elective_draw_share=1.0, demographic_trend=0.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.take_over(RIVAL_SCHOOL)
+    pilot.reputation = 1.0  # as after its first run there (finish_run)
+    model.month = 11  # August: the intake is settled
+    model.enrol()
+    assert pilot.students_drawn_away == model.params.bol_intake_per_year
+    assert model.intake == model.params.bbl_intake_per_year
+    assert pilot.revenue_eur() == model.params.student_funding_eur_per_year * model.params.bol_intake_per_year
+
+
+def test_the_rival_schools_run_builds_its_reputation_but_the_adult_arms_does_not():
+    for provider, expected in ((RIVAL_SCHOOL, 0.5), (ADULT_ARM, 0.0), (FIRM_PROVIDER, 0.0)):
+        model = make_model(42)
+        pilot = evaluating_school_pilot(model)
+        pilot.take_over(provider)
+        pilot.quality = 0.5
+        pilot.finish_run(firm_knowledge=0.5)
+        assert pilot.reputation == expected, provider
+
+
+def test_a_pilot_that_never_ran_is_never_taken_over():
+    model = make_model(43, outside_provider_presence=1.0, rival_school_presence=1.0, firm_provider_presence=1.0)
+    firm = model.entrepreneurs[0]
+    pilot = model.propose_pilot(firm, "simple", target_group="initial", provider=SCHOOL)
+    firm.commitment[pilot] = 1.0  # engaged firms, providers everywhere
+    model.month = pilot.ready_since + MAX_WAIT_MONTHS + 1
+    pilot.give_up_waiting()
+    assert pilot.phase is Phase.FADED
+    assert pilot.provider == SCHOOL
+    assert pilot.fate_class() is None  # never ran: no fate among started pilots
+
+
+@pytest.mark.parametrize(
+    ("presences", "provider", "fate"),
+    [
+        ((1.0, 0.0, 0.0), ADULT_ARM, Fate.ADULT_ARM),
+        ((0.0, 1.0, 0.0), RIVAL_SCHOOL, Fate.TAKEN_OVER),
+        ((0.0, 0.0, 1.0), FIRM_PROVIDER, Fate.TAKEN_OVER),
+    ],
+)
+def test_the_group_adult_arm_is_its_own_fate_not_a_take_over(presences, provider, fate):
+    arm, rival, firm_led = presences
+    model = make_model(44, outside_provider_presence=arm, rival_school_presence=rival,
+                       firm_provider_presence=firm_led, monitoring_level=0.0)
+    pilot = evaluating_school_pilot(model)
+    model.entrepreneurs[0].commitment[pilot] = 1.0
+    pilot.hand_over_or_fade("school not willing")
+    assert pilot.provider == provider
+    assert pilot.phase is Phase.TAKEN_OVER
+    assert pilot.fate_class() is fate
+    assert pilot.first_decision == fate.value
+    assert pilot.record()["fate_class"] == fate.value
+
+
+def test_a_pilot_taken_over_by_the_adult_arm_keeps_running():
+    """The adult arm runs it as post-initial training: adult learners, fees and the municipality pay."""
+    model = make_model(45, outside_provider_presence=1.0, municipal_participation_budget_eur=50_000.0,
+                       monitoring_level=0.0)
+    pilot = evaluating_school_pilot(model)
+    model.entrepreneurs[0].commitment[pilot] = 1.0
+    pilot.hand_over_or_fade("school not willing")
+    assert pilot.target_group == "adult"
+    pilot.try_start_run()
+    assert pilot.in_run and pilot.phase is Phase.RUNNING
+    assert len(pilot.learners) == model.params.adult_learners_per_run
+    assert all(learner.track == "LLO" for learner in pilot.learners)
+    for _ in range(pilot.run_length):
+        pilot.run_month()
+    assert pilot.runs == 2 and pilot.phase is Phase.EVALUATING
+    assert pilot.fate_class() is Fate.ADULT_ARM

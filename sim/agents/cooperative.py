@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from sim.pilot import ADULT_PROVIDER, ALIVE, SCHOOL, Pilot
+from sim.pilot import ALIVE, Pilot
 
 if TYPE_CHECKING:
     from sim.agents.entrepreneur import Entrepreneur
@@ -37,10 +37,8 @@ class Cooperative(Agent):
         """Put collected questions on the agenda as proposed pilots (process 3).
 
         Each question becomes a pilot with chance ``agenda_strength`` while fewer than
-        ``max_active_pilots`` are alive; others are dropped.  Complex questions recruit a second
-        firm (communities need several owners).  A pilot aims at adult learners with chance
-        ``adult_pilot_share``; an adult pilot is led by an adult-education provider when one is
-        present (chance ``outside_provider_presence``), else by the school.
+        ``max_active_pilots`` are alive; others are dropped.  The pilot itself is made by the
+        model's one factory (``LearningCommunityModel.propose_pilot``).
         """
         model = self.model
         p = model.params
@@ -48,23 +46,7 @@ class Cooperative(Agent):
         for firm, complexity in self.questions:
             if model.alive_pilot_count() >= p.max_active_pilots or rng.random() >= p.agenda_strength:
                 continue
-            partners = [firm]
-            if complexity == "complex":
-                other = model.random_entrepreneur(exclude=firm)
-                if other is not None:
-                    partners.append(other)
-            target = "adult" if rng.random() < p.adult_pilot_share else "initial"
-            provider = ADULT_PROVIDER if target == "adult" and rng.random() < p.outside_provider_presence else SCHOOL
-            model.add_pilot(
-                Pilot(
-                    model,
-                    partners=partners,
-                    complexity=complexity,
-                    target_group=target,
-                    provider=provider,
-                    clarity=p.clarity_of_financial_agreements,
-                )
-            )
+            model.propose_pilot(firm, complexity)
         self.questions.clear()
 
     # ------------------------------------------------------------------ meetings

@@ -16,9 +16,17 @@ PROGRAMME_YEARS = {"BOL": 3, "BBL": 2, "LLO": 1}
 class Student(Agent):
     """A learner: track, cohort, interest and learning gains on the three LLO angles (seed ch. 4)."""
 
-    def __init__(self, model: LearningCommunityModel, track: str, cohort: int, drawn_by: int | None = None):
+    def __init__(
+        self,
+        model: LearningCommunityModel,
+        track: str,
+        cohort: int,
+        drawn_by: int | None = None,
+        external: bool = False,
+    ):
         super().__init__(model)
         self.track = track
+        self.external = external  # a rival school's student in a pilot run there; leaves after the run
         self.cohort = cohort  # school year of enrolment
         self.interest = float(model.rng.random())
         self.drawn_by = drawn_by  # index of the pilot whose elective drew this student, if any
