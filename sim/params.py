@@ -403,6 +403,65 @@ class Params(BaseModel):
         source=f"{SEED}, ch. 3 'nieuwe kennis niet altijd ingebed in het curriculum'",
     )
 
+    # ----------------------------------------------------------------------------- the decision (issue 11)
+    # The school's will to continue a pilot is a weighted mean of what the partners weigh (see
+    # Pilot.school_will); the weights are relative (only their ratios matter).
+    will_weight_commitment: float = param(
+        0.3, unit="relative weight", plausible=(0.0, 1.0), ge=0.0, le=10.0, group="decision",
+        description="Weight of the school's commitment to the regional strategy in its will to continue a pilot.",
+        source=f"{SEED}, Cowcept: 'zag de toenmalige Terra-directeur in Groningen de meerwaarde van een dergelijke "
+        "samenwerking duidelijk voor zich'",
+    )
+    will_weight_quality: float = param(
+        0.15, unit="relative weight", plausible=(0.0, 0.5), ge=0.0, le=10.0, group="decision",
+        description="Weight of the quality of the last run in the school's will to continue the pilot.",
+        source=f"{SEED}, Smart Farming: 'De leerlingen, de docent en de betrokken ondernemers waren na afloop "
+        "enthousiast over de testloop'",
+    )
+    will_weight_satisfaction: float = param(
+        0.1, unit="relative weight", plausible=(0.0, 0.5), ge=0.0, le=10.0, group="decision",
+        description="Weight of the partner firms' mean commitment (their satisfaction) in the school's will.",
+        source=f"{SEED}, Smart Farming: 'was de wil om het keuzedeel Precisielandbouw voort te zetten bij de "
+        "betrokken ondernemers en docenten duidelijk aanwezig'",
+    )
+    will_weight_demand: float = param(
+        0.15, unit="relative weight", plausible=(0.0, 0.5), ge=0.0, le=10.0, group="decision",
+        description="Weight of the students the elective drew at the last intake (min(1, drawn / revival "
+        "threshold)) in the school's will.",
+        source=f"{SEED}, Cowcept: 'nadat studenten zich speciaal vanwege dit keuzedeel bij Terra hadden "
+        "ingeschreven (en niet bij Nordwin), wordt er nu opnieuw contact gezocht'",
+    )
+    will_weight_margin: float = param(
+        0.1, unit="relative weight", plausible=(0.0, 0.5), ge=0.0, le=10.0, group="decision",
+        description="Weight of revenue per learner against cost per learner (0.5 at break-even) in the will.",
+        source=f"{SEED}, Smart Farming: 'Terra denkt in kosten per leerling. Maar die zijn in wezen gering, te meer "
+        "als je bedenkt dat met dit nieuwe concept uiteindelijk juist winst te behalen valt'",
+    )
+    will_weight_clarity: float = param(
+        0.1, unit="relative weight", plausible=(0.0, 0.5), ge=0.0, le=10.0, group="decision",
+        description="Weight of the clarity of the pilot's agreements in the school's will.",
+        source=f"{SEED}, Smart Farming: 'Duidelijke financiële afspraken: wie betaalt wat en hoeveel mag het mag "
+        "kosten?'",
+    )
+    will_weight_embedding: float = param(
+        0.1, unit="relative weight", plausible=(0.0, 0.5), ge=0.0, le=10.0, group="decision",
+        description="Weight of the school's curriculum embedding in its will to continue a pilot.",
+        source=f"{SEED}, ch. 3 'Mede daarom is nieuwe kennis niet altijd ingebed in het curriculum en daardoor niet "
+        "eigengemaakt'",
+    )
+    will_stress_damping: float = param(
+        0.5, unit="share", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="decision",
+        description="The school's will is multiplied by 1 - this x external stress.",
+        source=f"{SEED}, ch. 3 'externe stress veroorzaakt, waardoor er weinig energie en moed was voor complexe "
+        "processen'; value as model v1",
+    )
+    firm_weight_clarity: float = param(
+        0.1, unit="commitment per unit clarity", plausible=(0.0, 0.3), ge=0.0, le=1.0, group="decision",
+        description="A firm's target commitment rises by this x (clarity of the pilot's agreements - 0.5).",
+        source=f"{SEED}, Smart Farming: 'volgens hen zouden dan wel enkele afspraken moeten worden gemaakt en "
+        "nagekomen'",
+    )
+
     @model_validator(mode="after")
     def _question_shares_sum_to_at_most_one(self) -> Params:
         total = self.simple_question_share + self.complex_question_share

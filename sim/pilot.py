@@ -151,6 +151,7 @@ class Pilot(Agent):
         self._run_month = 0
         self.team: list[object] = []  # teacher keys (school) or a trainer key (adult provider)
         self.learners: list[Student] = []
+        self.last_run_learners = 0
         self.reputation = 0.0
         # knowledge (P7): held by external experts vs. embedded in the school's curriculum
         self.knowledge_with_experts = 0.0
@@ -326,6 +327,7 @@ class Pilot(Agent):
             firm.meet_future_staff(self, hiring_value * len(self.learners))
         model.school.release_coaches(self)
         model.release_learners(self.learners)
+        self.last_run_learners = len(self.learners)
         self.learners = []
         self.in_run = False
         self.runs += 1
@@ -351,7 +353,8 @@ class Pilot(Agent):
         With the school as provider: during an interim nobody decides (Smart Farming: 'je kunt
         niemand aanwijzen die er wel over gaat'); the pilot waits until the firms' patience runs out.
         Otherwise the pilot continues when (a) the provider wants to (school: chance = its
-        continuation will; others: always), (b) a funding plan covers the next run, and (c) at least
+        will for this pilot, ``school_will``; others: ``provider_will``), (b) a funding plan covers the
+        next run, and (c) at least
         one partner firm stays (each with chance = its commitment, none that gave up on the school).  A continued school pilot with enough runs and
         curriculum embedding becomes structural.  If not continued: engaged firms (commitment >= 0.5)
         take it to an adult-education provider or a rival school when one is present; else it fades.
@@ -368,6 +371,8 @@ class Pilot(Agent):
             reason = "decision vacuum (interim)"
         elif self.provider == SCHOOL and rng.random() >= self.school_will():
             reason = "school not willing"
+        elif self.provider != SCHOOL and rng.random() >= self.provider_will():
+            reason = "provider not willing"
         elif (plan := model.funding_plan(self)) is None:
             reason = "no money for the next run"
         elif not self.firms_stay():
@@ -393,15 +398,72 @@ class Pilot(Agent):
             return p.llo_fee_eur_per_learner * p.adult_learners_per_run
         return p.student_funding_eur_per_year * self.last_intake_drawn
 
+    def cost_per_learner_eur(self) -> float:
+        """The run's external cost per learner of the last run (EUR); the full cost if it had none."""
+        return self.model.run_cost(self) / max(len(self.learners) or self.last_run_learners, 1)
+
+    def revenue_per_learner_eur(self) -> float:
+        """What the last run's learners bring in, per learner (EUR; ``revenue_eur`` / learners)."""
+        return self.revenue_eur() / max(len(self.learners) or self.last_run_learners, 1)
+
+    def margin(self) -> float:
+        """Revenue against cost per learner on a 0-1 scale: 0.5 at break-even, 0 (1) at a loss (profit)
+        as large as the cost: 0.5 + 0.5 x clip((revenue - cost) / cost, -1, 1)."""
+        cost = self.cost_per_learner_eur()
+        if cost <= 0.0:
+            return 1.0
+        balance = (self.revenue_per_learner_eur() - cost) / cost
+        return 0.5 + 0.5 * min(1.0, max(-1.0, balance))
+
+    def demand(self) -> float:
+        """Students the elective drew at the last intake, against the number that makes the school seek
+        contact again: min(1, drawn / ``revival_student_threshold``) (0-1)."""
+        threshold = self.model.params.revival_student_threshold
+        return min(1.0, self.last_intake_drawn / threshold) if threshold > 0 else 1.0
+
     def school_will(self) -> float:
-        """The school's will to continue this pilot (School.continuation_will); after a mediation by the
-        cooperative the decision is taken on the agreements: the will closes half its gap to the
-        pilot's clarity of agreements when that is higher (Smart Farming: 'een faciliterende partij die
-        vroegtijdig ingrijpt wanneer afspraken niet worden nagekomen')."""
-        will = self.model.school.continuation_will()
+        """The school's will to continue this pilot (0-1): what the partners weigh, weighted.
+
+        will = (1 - ``will_stress_damping`` x stress) x weighted mean of the school's commitment, the
+        last run's quality, the firms' satisfaction (mean commitment), demand (``demand``), the
+        revenue-against-cost margin (``margin``), the clarity of the agreements and the curriculum
+        embedding, with weights ``will_weight_*``.  After a mediation by the cooperative the decision
+        is taken on the agreements: the will closes half its gap to the pilot's clarity when that is
+        higher (Smart Farming: 'een faciliterende partij die vroegtijdig ingrijpt wanneer afspraken
+        niet worden nagekomen').
+        """
+        model = self.model
+        p = model.params
+        school = model.school
+        terms = (
+            (p.will_weight_commitment, school.commitment()),
+            (p.will_weight_quality, self.quality),
+            (p.will_weight_satisfaction, self.engagement()),
+            (p.will_weight_demand, self.demand()),
+            (p.will_weight_margin, self.margin()),
+            (p.will_weight_clarity, self.clarity),
+            (p.will_weight_embedding, school.embedding_curriculum),
+        )
+        total = sum(weight for weight, _ in terms)
+        case = sum(weight * value for weight, value in terms) / total if total > 0 else 0.0
+        will = (1.0 - p.will_stress_damping * p.external_stress) * case
         if self.mediated:
             will += 0.5 * max(0.0, self.clarity - will)
         return will
+
+    def provider_will(self) -> float:
+        """Another provider's will to continue (0-1): the weighted mean of the last run's quality, the
+        firms' satisfaction and the margin, with the school's weights for these (a provider without
+        a regional strategy weighs only the pilot: Smart Farming's follow-up by Terra Next and the
+        temp agency rests on 'kandidaten voor nascholing')."""
+        p = self.model.params
+        terms = (
+            (p.will_weight_quality, self.quality),
+            (p.will_weight_satisfaction, self.engagement()),
+            (p.will_weight_margin, self.margin()),
+        )
+        total = sum(weight for weight, _ in terms)
+        return sum(weight * value for weight, value in terms) / total if total > 0 else 1.0
 
     def firms_stay(self) -> bool:
         """Whether at least one partner firm stays on (Entrepreneur.stays_with); all firms are asked."""
@@ -513,7 +575,7 @@ class Pilot(Agent):
     def consider_revival(self, drawn: int) -> None:
         """A faded elective that drew enough students makes the school seek contact again (P3).
 
-        Revived when the school is not in an interim, is willing (chance = continuation will) and at
+        Revived when the school is not in an interim, is willing (chance = ``school_will``) and at
         least one former partner still cares (commitment > 0.2).
         """
         if self.phase is not Phase.FADED or self.provider != SCHOOL:
@@ -521,7 +583,7 @@ class Pilot(Agent):
         if drawn < self.model.params.revival_student_threshold:
             return
         school = self.model.school
-        if school.in_interim or self.model.rng.random() >= school.continuation_will():
+        if school.in_interim or self.model.rng.random() >= self.school_will():
             return
         if not any(firm.commitment.get(self, 0.0) > 0.2 for firm in self.partners):
             return

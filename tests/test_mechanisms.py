@@ -82,12 +82,15 @@ def test_interim_blocks_continuation_decisions_until_patience_runs_out():
 
 
 def test_without_interim_a_willing_funded_school_continues():
-    model = make_model(7, initial_embedding=1.0, external_stress=0.0)  # commitment 1, will 1
+    model = make_model(7, initial_embedding=1.0, external_stress=0.0)  # commitment 1, embedding 1
     pilot = evaluating_school_pilot(model)
     pilot.subsidy_months_left = 50  # the next run is paid
+    pilot.quality = 1.0
+    pilot.last_intake_drawn = 10  # demand 1, and 60k revenue against a 5k run: margin 1
     model.entrepreneurs[0].commitment[pilot] = 1.0
+    assert pilot.school_will() == pytest.approx(1.0)
     pilot.decide_continuation()
-    assert pilot.phase in (Phase.CONTINUED, Phase.STRUCTURAL)
+    assert pilot.phase is Phase.CONTINUED  # one run: not yet structural (structural_runs_required = 3)
     assert pilot.provider == SCHOOL
 
 
@@ -392,3 +395,70 @@ def test_a_pilot_taken_over_by_the_adult_arm_keeps_running():
         pilot.run_month()
     assert pilot.runs == 2 and pilot.phase is Phase.EVALUATING
     assert pilot.fate_class() is Fate.ADULT_ARM
+
+
+# ---------------------------------------------------------------------------------------- the decision (issue 11)
+def test_school_will_is_the_stress_damped_weighted_mean_of_what_the_partners_weigh():
+    model = make_model(46, initial_embedding=0.0, external_stress=0.4, cost_per_run_eur=10_000.0,
+                       student_funding_eur_per_year=1_000.0, revival_student_threshold=4)
+    school = model.school
+    school.director_commitment = 0.0
+    school.middle_management_commitment = school.teacher_commitment = 0.5  # commitment 0.3 x 0.5 + 0.3 x 0.5
+    school.embedding_curriculum = 0.2
+    pilot = evaluating_school_pilot(model)  # simple: a 5-month run costs 5,000
+    pilot.quality = 0.8
+    pilot.clarity = 0.6
+    pilot.last_run_learners = 10  # cost 500 per learner
+    pilot.last_intake_drawn = 2  # demand 0.5; revenue 2,000 = 200 per learner: balance -0.6, margin 0.2
+    model.entrepreneurs[0].commitment[pilot] = 0.7
+    assert school.commitment() == pytest.approx(0.3)
+    assert pilot.cost_per_learner_eur() == pytest.approx(500.0)
+    assert pilot.revenue_per_learner_eur() == pytest.approx(200.0)
+    assert pilot.margin() == pytest.approx(0.2)
+    assert pilot.demand() == pytest.approx(0.5)
+    case = (0.3 * 0.3 + 0.15 * 0.8 + 0.1 * 0.7 + 0.15 * 0.5 + 0.1 * 0.2 + 0.1 * 0.6 + 0.1 * 0.2) / 1.0
+    assert pilot.school_will() == pytest.approx((1 - 0.5 * 0.4) * case)
+    pilot.mediated = True  # held to the agreements: half the gap to clarity 0.6
+    will = (1 - 0.5 * 0.4) * case
+    assert pilot.school_will() == pytest.approx(will + 0.5 * (0.6 - will))
+
+
+def test_a_better_pilot_gets_a_stronger_will_from_the_same_school():
+    """The decision is about the pilot: with the school unchanged, quality, demand and clarity move it."""
+    model = make_model(47)
+    good, poor = evaluating_school_pilot(model), evaluating_school_pilot(model)
+    for pilot, (quality, drawn, clarity) in ((good, (0.9, 6, 0.9)), (poor, (0.2, 0, 0.1))):
+        pilot.quality, pilot.last_intake_drawn, pilot.clarity = quality, drawn, clarity
+    p = model.params
+    gap = (p.will_weight_quality * 0.7 + p.will_weight_demand * 1.0 + p.will_weight_margin * 1.0
+           + p.will_weight_clarity * 0.8) * (1 - p.will_stress_damping * p.external_stress)
+    # margin 1 (revenue 36,000 vs 5,000, balance clipped at +1) against 0 (no revenue, balance -1)
+    assert good.school_will() - poor.school_will() == pytest.approx(gap)
+
+
+def test_other_providers_weigh_quality_satisfaction_and_margin_only():
+    model = make_model(48, llo_fee_eur_per_learner=0.0)
+    pilot = evaluating_school_pilot(model)
+    pilot.take_over(ADULT_ARM)  # an adult run now: fees 0, margin 0
+    pilot.quality = 0.6
+    model.entrepreneurs[0].commitment[pilot] = 0.4
+    p = model.params
+    total = p.will_weight_quality + p.will_weight_satisfaction + p.will_weight_margin
+    expected = (p.will_weight_quality * 0.6 + p.will_weight_satisfaction * 0.4) / total
+    assert pilot.margin() == 0.0
+    assert pilot.provider_will() == pytest.approx(expected)
+
+
+def test_clear_agreements_raise_a_firms_target_commitment():
+    """target = 0.2 + 0.3 x agenda + 0.6 x value + 0.2 x hiring - effort + w x (clarity - 0.5); 10% of the gap a month."""
+    model = make_model(49, agenda_strength=0.5, firm_weight_clarity=0.1)
+    firm = model.entrepreneurs[0]
+    pilot = evaluating_school_pilot(model)  # runs 1: value = quality
+    pilot.quality = 0.5
+    pilot.clarity = 1.0
+    firm.commitment[pilot] = 0.0
+    firm.hiring_value[pilot] = 0.0
+    firm.pilots = [pilot]
+    firm.update_commitment()
+    target = 0.2 + 0.3 * 0.5 + 0.6 * 0.5 + 0.0 - 0.1 + 0.1 * 0.5
+    assert firm.commitment[pilot] == pytest.approx(0.1 * target)

@@ -82,7 +82,8 @@ class Entrepreneur(Agent):
             target = 0.2 + 0.3 x agenda strength   (a shared agenda anchors interest)
                    + 0.6 x value                   (the quality of the runs so far; 0.5 before the first)
                    + 0.2 x hiring value            (future staff met)
-                   - effort(complexity),           clipped to 0-1.
+                   - effort(complexity)
+                   + firm_weight_clarity x (clarity - 0.5)  (clear agreements),  clipped to 0-1.
         Separately, each month in which the pilot's provider is the school and its responsiveness is
         below 0.3 counts against patience (a responsive month resets the count); when the count exceeds
         ``entrepreneur_patience_months`` the firm gives up on the school for this pilot - it will not
@@ -97,6 +98,7 @@ class Entrepreneur(Agent):
                 continue
             value = pilot.quality if pilot.runs > 0 or pilot.in_run else 0.5
             target = anchor + 0.6 * value + 0.2 * self.hiring_value[pilot] - EFFORT[pilot.complexity]
+            target += p.firm_weight_clarity * (pilot.clarity - 0.5)  # agreements kept or not
             target = min(1.0, max(0.0, target))
             self.commitment[pilot] += COMMITMENT_ADJUSTMENT * (target - self.commitment[pilot])
             if pilot.provider == SCHOOL and school_response < UNRESPONSIVE:

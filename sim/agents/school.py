@@ -102,10 +102,6 @@ class School(Agent):
         p = self.model.params
         return (0.5 * self.commitment() + 0.5 * p.internal_communication) * (1.0 - 0.5 * p.external_stress)
 
-    def continuation_will(self) -> float:
-        """Chance that the school decides to continue a pilot it ran: commitment x (1 - 0.5 x stress)."""
-        return self.commitment() * (1.0 - 0.5 * self.model.params.external_stress)
-
     def gives_room(self) -> bool:
         """Whether the school lets its teachers start a new pilot this time (chance = responsiveness)."""
         return self.model.rng.random() < self.responsiveness()
