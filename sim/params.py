@@ -71,10 +71,35 @@ class Params(BaseModel):
 
     # ----------------------------------------------------------------------------- management
     management_turnover_rate: float = param(
-        0.35, unit="director changes/year", plausible=(0.05, 1.5), ge=0.0, le=12.0,
+        0.15, unit="director changes/year", plausible=(0.0, 1.5), ge=0.0, le=12.0,
         group="management", factor=True,
-        description="Hazard of a director change while a permanent director is in office.",
-        source=f"{SEED}, ch. 3 'binnen een kort tijdsbestek (te) veel wijzigingen in het management'",
+        description="Hazard of a director change in the calm regime, while a permanent director is in office.",
+        source=f"{SEED}, versnellers 'Probeer te veel personele wisselingen te voorkomen'; with the turbulent "
+        "regime the long-run mean is about model v1's 0.35/year",
+    )
+    turbulent_turnover_rate: float = param(
+        1.5, unit="director changes/year", plausible=(0.5, 3.0), ge=0.0, le=12.0,
+        group="management", factor=True,
+        description="Hazard of a director change in the turbulent regime, while a permanent director is in office.",
+        source=f"{SEED}, ch. 3 'Er hebben binnen een kort tijdsbestek (te) veel wijzigingen in het management "
+        "plaatsgevonden. Daardoor kon geen continuïteit ontstaan'",
+    )
+    turbulence_onset_rate: float = param(
+        0.15, unit="1/year", plausible=(0.0, 0.5), ge=0.0, le=12.0, group="management",
+        description="Rate at which a calm school enters a turbulent period (mergers, reorganisations).",
+        source=f"{SEED}, ch. 3 'In de scholen heeft de afgelopen jaren een veelheid aan veranderingen "
+        "plaatsgevonden'; value an assumption (about one turbulent period in seven years)",
+    )
+    turbulence_end_rate: float = param(
+        1.0, unit="1/year", plausible=(0.3, 3.0), ge=0.0, le=12.0, group="management",
+        description="Rate at which a turbulent period ends (mean length 1 / rate years).",
+        source=f"{SEED}, ch. 3 'binnen een kort tijdsbestek'; value an assumption (turbulence lasts about a year)",
+    )
+    turbulent_at_start: float = param(
+        1.0, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="management",
+        description="Chance the school is in a turbulent period when the simulation starts (September 2015).",
+        source=f"{SEED}, Smart Farming (spring 2016): 'Dit was voor een groot deel te wijten aan een wisseling in "
+        "de directievoering'",
     )
     interim_length_months: float = param(
         6.0, unit="months", plausible=(0.0, 18.0), ge=0.0, le=60.0,

@@ -39,7 +39,8 @@ def test_director_turnover_hazard_matches_yearly_rate(rate):
 
     Departures in N office-months are Binomial(N, rate/12); the tolerance is 4 standard errors.
     """
-    model = make_model(3, management_turnover_rate=rate, interim_length_months=0.0)
+    model = make_model(3, management_turnover_rate=rate, interim_length_months=0.0, turbulent_at_start=0.0,
+                       turbulence_onset_rate=0.0)  # calm throughout
     months = 60_000
     for _ in range(months):
         model.school.change_management()
@@ -58,7 +59,7 @@ def test_interim_length_is_geometric_with_the_configured_mean():
 
 
 def test_interim_starts_after_a_departure_and_ends_with_a_new_director():
-    model = make_model(5, management_turnover_rate=12.0, interim_length_months=3.0)
+    model = make_model(5, management_turnover_rate=12.0, turbulent_turnover_rate=12.0, interim_length_months=3.0)
     school = model.school
     while not school.in_interim:
         school.change_management()
@@ -462,3 +463,38 @@ def test_clear_agreements_raise_a_firms_target_commitment():
     firm.update_commitment()
     target = 0.2 + 0.3 * 0.5 + 0.6 * 0.5 + 0.0 - 0.1 + 0.1 * 0.5
     assert firm.commitment[pilot] == pytest.approx(0.1 * target)
+
+
+# ---------------------------------------------------------------------------------------- turnover in bursts (issue 11)
+def test_a_turbulent_school_loses_directors_at_the_turbulent_rate():
+    model = make_model(50, management_turnover_rate=0.1, turbulent_turnover_rate=2.0, turbulent_at_start=1.0,
+                       turbulence_end_rate=0.0, interim_length_months=0.0)
+    months = 30_000
+    for _ in range(months):
+        model.school.change_management()
+    assert model.school.turbulent_months == months
+    expected = months * 2.0 / 12
+    se = math.sqrt(months * (2.0 / 12) * (1 - 2.0 / 12))
+    assert abs(model.school.director_changes - expected) < 4 * se
+
+
+def test_regimes_alternate_with_the_stationary_share_and_turnover_comes_in_bursts():
+    """Share of turbulent months -> onset / (onset + end); yearly departures are over-dispersed.
+
+    With onset 0.6/yr and end 1.8/yr the chain is turbulent a quarter of the time; the long-run
+    departure rate is 0.75 x 0.1 + 0.25 x 3 = 0.825/yr.  A constant hazard would give yearly counts
+    with variance = mean (Poisson); bursts give a variance well above it.
+    """
+    model = make_model(51, management_turnover_rate=0.1, turbulent_turnover_rate=3.0, turbulence_onset_rate=0.6,
+                       turbulence_end_rate=1.8, interim_length_months=0.0)
+    years = 3_000
+    per_year = []
+    for _ in range(years):
+        before = model.school.director_changes
+        for _ in range(12):
+            model.school.change_management()
+        per_year.append(model.school.director_changes - before)
+    per_year = np.array(per_year)
+    assert abs(model.school.turbulent_months / (12 * years) - 0.25) < 0.03
+    assert abs(per_year.mean() - 0.825) < 0.08
+    assert per_year.var() > 1.5 * per_year.mean()

@@ -39,6 +39,8 @@ class School(Agent):
         # The director in office at the start knows the strategy (the region as of 2015).
         self.director_tenure_months = int(round(p.director_onboarding_months))
         self.interim_months_left = 0
+        self.turbulent = bool(model.rng.random() < p.turbulent_at_start)
+        self.turbulent_months = 0
         self.director_changes = 0
         self.interim_months_total = 0
         # Commitment below the director; it starts where the director is, as far as embedded.
@@ -114,16 +116,36 @@ class School(Agent):
         return self.model.rng.random() < self.responsiveness() * self.embedding_curriculum
 
     # ------------------------------------------------------------------ 1. turnover
-    def change_management(self) -> None:
-        """Director turnover with a monthly hazard; an interim with a decision vacuum (process 1).
+    def switch_regime(self) -> None:
+        """Calm and turbulent periods alternate (a two-state Markov chain in months, process 1).
 
-        A permanent director leaves with probability ``management_turnover_rate / 12`` each month, so
-        the yearly rate is the expected number of departures per year in office.  An interim follows
-        whose length is geometric with mean ``interim_length_months`` (0 = immediate successor).
-        Seed: '(te) veel wijzigingen in het management'; Cowcept 'kortstondige interim-directievoerders'.
+        A calm school turns turbulent with monthly chance ``turbulence_onset_rate / 12``, a turbulent one
+        calms down with ``turbulence_end_rate / 12``.  Seed, ch. 3: 'binnen een kort tijdsbestek (te)
+        veel wijzigingen in het management' - turnover comes in bursts, not at a constant rate.
         """
         p = self.model.params
+        rate = p.turbulence_end_rate if self.turbulent else p.turbulence_onset_rate
+        if self.model.rng.random() < min(1.0, rate / 12.0):
+            self.turbulent = not self.turbulent
+        self.turbulent_months += self.turbulent
+
+    def director_hazard(self) -> float:
+        """Monthly chance that a permanent director leaves: the regime's yearly rate / 12."""
+        p = self.model.params
+        rate = p.turbulent_turnover_rate if self.turbulent else p.management_turnover_rate
+        return min(1.0, rate / 12.0)
+
+    def change_management(self) -> None:
+        """Director turnover with a regime-switching hazard; an interim with a decision vacuum (process 1).
+
+        The regime switches first (``switch_regime``); then a permanent director leaves with
+        probability ``director_hazard`` (``management_turnover_rate / 12`` when calm,
+        ``turbulent_turnover_rate / 12`` when turbulent).  An interim follows whose length is geometric
+        with mean ``interim_length_months`` (0 = immediate successor).  Seed: '(te) veel wijzigingen in
+        het management'; Cowcept 'kortstondige interim-directievoerders'.
+        """
         rng = self.model.rng
+        self.switch_regime()
         if self.in_interim:
             self.interim_months_total += 1
             self.interim_months_left -= 1
@@ -131,7 +153,7 @@ class School(Agent):
                 self.appoint_director()
             return
         self.director_tenure_months += 1
-        if rng.random() < min(1.0, p.management_turnover_rate / 12.0):
+        if rng.random() < self.director_hazard():
             self.director_changes += 1
             self.model.mark_shock()
             self.lose_strategy_line()
