@@ -105,12 +105,12 @@ class Params(BaseModel):
         6.0, unit="months", plausible=(0.0, 18.0), ge=0.0, le=60.0,
         group="management", factor=True,
         description="Mean length of the interim period (decision vacuum) after a director leaves.",
-        source=f"{SEED}, Cowcept: 'kortstondige interim-directievoerders'; Smart Farming: 'vacuum in beleid'",
+        source=f"{SEED}, Cowcept: 'kortstondige interim-directievoerders'; Smart Farming: 'Tevens ontstaat er een vacuüm in beleid, strategie, uitvoering en projectleiderschap'",
     )
     director_commitment_mean: float = param(
         0.6, unit="0-1", plausible=(0.3, 0.9), ge=0.0, le=1.0, group="management",
         description="Mean commitment to the regional strategy of a newly appointed director.",
-        source=f"{SEED}, Cowcept: 'de toenmalige Terra-directeur zag de meerwaarde duidelijk'",
+        source=f"{SEED}, Cowcept: 'zag de toenmalige Terra-directeur in Groningen de meerwaarde van een dergelijke samenwerking duidelijk voor zich'",
     )
     director_onboarding_months: float = param(
         12.0, unit="months", plausible=(3.0, 24.0), ge=0.0, le=120.0, group="management",
@@ -231,24 +231,26 @@ class Params(BaseModel):
     clarity_of_financial_agreements: float = param(
         0.3, unit="0-1", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="funding", factor=True,
         description="How clearly partners agreed who pays what; unclear agreements lose up to 40% of private money.",
-        source=f"{SEED}, Smart Farming: 'duidelijke financiele afspraken: wie betaalt wat'",
+        source=f"{SEED}, Smart Farming: 'Duidelijke financiële afspraken: wie betaalt wat en hoeveel mag het mag kosten?'",
     )
 
     # ----------------------------------------------------------------------------- cooperative
     agenda_strength: float = param(
         0.5, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
         description="Strength of the shared regional agenda: turns questions into pilots and anchors interest.",
-        source=f"{SEED}, versnellers 'start met een centrale agenda ... houd het gesprek levendig'",
+        source=f"{SEED}, versnellers 'Start met een centrale agenda' ... 'Houd het gesprek over de agenda levendig'",
     )
     meeting_interval_months: float = param(
         3.0, unit="months", plausible=(1.0, 12.0), ge=0.5, le=60.0, group="cooperative", factor=True,
         description="Time between community meetings convened by the cooperative.",
-        source=f"{SEED}: Kenniswerkplaats working group 'iedere drie weken'; 'vast centraal punt'",
+        source=f"{SEED}: the Kenniswerkplaats Valthermond, 'Hier komt om de drie weken een vaste werkgroep bij "
+        "elkaar'; the cooperative's own quarterly rhythm is an assumption",
     )
     monitoring_level: float = param(
-        0.2, unit="probability/month", plausible=(0.0, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
+        0.0, unit="probability/month", plausible=(0.0, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
         description="Monthly chance that the cooperative's monitoring notices a troubled pilot.",
-        source=f"{SEED}, versnellers 'monitoring is geen overbodig aanhangsel'",
+        source=f"{SEED}, ch. 5 (starting point) 'Zowel binnen de kennisinstellingen als in de regio en de lerende community "
+        "geen monitoring en kwaliteitsborging'; the accelerator 'Monitoring is geen overbodig aanhangsel' is a policy",
     )
     intervention_readiness: float = param(
         0.2, unit="probability", plausible=(0.0, 0.9), ge=0.0, le=1.0, group="cooperative", factor=True,
@@ -258,7 +260,7 @@ class Params(BaseModel):
     cooperative_budget_eur: float = param(
         10_000.0, unit="EUR/year", plausible=(0.0, 40_000.0), ge=0.0, le=1e8, group="cooperative",
         description="The cooperative's own yearly money for facilitation and interventions.",
-        source=f"{SEED}: the cooperative 'heeft veel in de voorbereiding geinvesteerd'; members co-fund",
+        source=f"{SEED}: Smart Farming: the cooperative 'in het voortraject veel in de voorbereiding heeft geïnvesteerd'; members co-fund",
     )
     intervention_cost_eur: float = param(
         1_500.0, unit="EUR/intervention", plausible=(500.0, 5_000.0), ge=0.0, le=1e6, group="cooperative",
@@ -322,17 +324,17 @@ class Params(BaseModel):
     question_rate_per_year: float = param(
         0.3, unit="questions/firm/year", plausible=(0.05, 1.0), ge=0.0, le=12.0, group="entrepreneurs",
         description="Rate at which an entrepreneur brings a knowledge question to the cooperative.",
-        source=f"{SEED}: the cooperative 'verzamelt vragen' (kennisvragen) from its members",
+        source=f"{SEED}: with its members the cooperative: 'Ze verzamelen innovatievragen van ondernemers'; value an assumption",
     )
     complex_question_share: float = param(
-        0.3, unit="share", plausible=(0.0, 0.7), ge=0.0, le=1.0, group="entrepreneurs", factor=True,
+        0.2, unit="share", plausible=(0.0, 0.4), ge=0.0, le=1.0, group="entrepreneurs", factor=True,
         description="Share of questions that are complex (network-building, year-long, poorly fundable).",
-        source=f"{SEED}, ch. 4 'eenvoudig, gecompliceerd, complex' questions",
+        source=f"{SEED}, ch. 5 (starting point) 'Vragen zijn deels wel complex, maar complexiteit is nog niet expliciet'",
     )
     simple_question_share: float = param(
-        0.4, unit="share", plausible=(0.0, 0.7), ge=0.0, le=1.0, group="entrepreneurs",
+        0.6, unit="share", plausible=(0.4, 0.8), ge=0.0, le=1.0, group="entrepreneurs",
         description="Share of questions that are simple (one-semester pilots); the rest are complicated.",
-        source=f"{SEED}, ch. 4 'eenvoudig, gecompliceerd, complex' questions",
+        source=f"{SEED}, ch. 5 (starting point) 'Groot deel van de vraagstukken is (nog) enkelvoudig'",
     )
     entrepreneur_willingness_to_pay_eur: float = param(
         2_000.0, unit="EUR/firm/run", plausible=(0.0, 8_000.0), ge=0.0, le=1e7, group="entrepreneurs",
@@ -342,7 +344,7 @@ class Params(BaseModel):
     hiring_demand_per_year: float = param(
         0.5, unit="hires/firm/year", plausible=(0.0, 3.0), ge=0.0, le=100.0, group="entrepreneurs",
         description="Graduates a firm wants to hire per year; meeting future staff raises its commitment.",
-        source=f"{SEED}: firms 'maken kennis met hun toekomstige medewerkers'",
+        source=f"{SEED}: Samen in het groen: the gardeners 'maken tijdens de opleiding alvast kennis met hun toekomstige medewerkers'",
     )
 
     # ----------------------------------------------------------------------------- students
@@ -375,7 +377,7 @@ class Params(BaseModel):
     demographic_trend: float = param(
         -0.02, unit="share/year", plausible=(-0.06, 0.02), ge=-0.5, le=0.5, group="students", factor=True,
         description="Yearly relative change of intake from demography (negative: krimp).",
-        source=f"{SEED}, ch. 3 'het initiele mbo-onderwijs zit in een krimpstand'",
+        source=f"{SEED}, ch. 3 'zit het initiële mbo-onderwijs in een krimpstand'",
     )
     student_autonomy: float = param(
         0.6, unit="0-1", plausible=(0.1, 0.9), ge=0.0, le=1.0, group="students", factor=True,
