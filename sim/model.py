@@ -231,7 +231,8 @@ class LearningCommunityModel(Model):
         A complex question recruits a second firm (communities need several owners).  Unless given,
         the pilot aims at adult learners with chance ``adult_pilot_share``, and an adult pilot is led
         by the school group's adult arm (Terra Next) with chance ``outside_provider_presence``, else by
-        the school.  Agreements start at ``clarity_of_financial_agreements``.
+        the school.  Agreements start at the clarity the cooperative insists on
+        (``clarity_of_financial_agreements``, raised by reflection: ``Cooperative.reflect_on_fade``).
         """
         p = self.params
         partners = [firm]
@@ -246,7 +247,7 @@ class LearningCommunityModel(Model):
             provider = ADULT_ARM if adult_arm else SCHOOL
         pilot = Pilot(
             self, partners=partners, complexity=complexity, target_group=target_group, provider=provider,
-            clarity=p.clarity_of_financial_agreements,
+            clarity=self.cooperative.insisted_clarity,
         )
         self.add_pilot(pilot)
         return pilot

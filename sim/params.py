@@ -257,6 +257,14 @@ class Params(BaseModel):
         description="Chance that the cooperative intervenes once it has noticed trouble.",
         source=f"{SEED}, Smart Farming: 'een faciliterende partij die vroegtijdig ingrijpt'",
     )
+    reflection_rate: float = param(
+        0.05, unit="share of gap per faded pilot", plausible=(0.0, 0.3), ge=0.0, le=1.0, group="cooperative",
+        factor=True,
+        description="After a started pilot fades, the cooperative's readiness to intervene and the clarity it "
+        "insists on for new pilots close this share of their gap to 1.",
+        source=f"{SEED}, versnellers 'Monitoring en onderzoek moeten een vinger aan de pols leggen en reflecteren op "
+        "het systeem'; baseline low: ch. 5 (starting point) 'Reflectie & reflexiviteit alleen impliciet'",
+    )
     cooperative_budget_eur: float = param(
         10_000.0, unit="EUR/year", plausible=(0.0, 40_000.0), ge=0.0, le=1e8, group="cooperative",
         description="The cooperative's own yearly money for facilitation and interventions.",

@@ -256,6 +256,7 @@ class Pilot(Agent):
         if self.reserved_plan is None:
             model.commit_funding(self, plan)
         self.reserved_plan = None
+        self.waiting_for = ""  # nothing missing any more
         self.learners = learners
         if self.school_in_this_run and self.target_group == "adult":
             self.initial_education_involved = True
@@ -535,6 +536,13 @@ class Pilot(Agent):
         self.fade_month = self.model.month
         self.model.release_pilot(self)
         self._note_first_decision()
+        self.model.cooperative.reflect_on_fade(self)
+
+    def clarify_agreements(self, share: float) -> None:
+        """A mediation: the agreements' clarity closes ``share`` of its gap, and the school's next
+        decision is held to them (``school_will``)."""
+        self.clarity += share * (1.0 - self.clarity)
+        self.mediated = True
 
     def _note_first_decision(self) -> None:
         """Remember what happened after the first run (continued, structural, continued_by_adult_arm,

@@ -201,18 +201,21 @@ def test_monitoring_and_intervention_clarify_money_and_restore_commitment():
     firm = model.entrepreneurs[0]
     pilot.clarity = 0.2
     firm.commitment[pilot] = 0.2
+    firm.commitment_change[pilot] = -0.01  # falling: trouble
     model.cooperative.monitor_and_intervene()
     assert pilot.clarity == pytest.approx(0.6)
+    assert pilot.mediated
     assert firm.commitment[pilot] == pytest.approx(0.2 + 0.3 * 0.8)
     coop = model.cooperative
-    assert coop.interventions >= 1  # the initial pilots may be troubled too
-    assert coop.budget_left_eur == pytest.approx(10_000.0 - coop.interventions * model.params.intervention_cost_eur)
+    assert coop.interventions == 1  # the initial pilots, proposed a moment ago, are not in trouble
+    assert coop.budget_left_eur == pytest.approx(10_000.0 - model.params.intervention_cost_eur)
 
 
 def test_no_monitoring_no_intervention():
     model = make_model(17, monitoring_level=0.0, intervention_readiness=1.0)
     pilot = evaluating_school_pilot(model)
     pilot.clarity = 0.0
+    pilot.waiting_for = "no room from the school"  # troubled
     for _ in range(50):
         model.cooperative.monitor_and_intervene()
     assert pilot.clarity == 0.0 and model.cooperative.interventions == 0
@@ -498,3 +501,61 @@ def test_regimes_alternate_with_the_stationary_share_and_turnover_comes_in_burst
     assert abs(model.school.turbulent_months / (12 * years) - 0.25) < 0.03
     assert abs(per_year.mean() - 0.825) < 0.08
     assert per_year.var() > 1.5 * per_year.mean()
+
+
+# ---------------------------------------------------------------------------------------- targeted monitoring (issue 11)
+@pytest.mark.parametrize(
+    ("setting", "troubled"),
+    [
+        ({}, False),
+        ({"clarity": 0.1}, False),  # unclear agreements alone are not trouble yet (model v1 flagged them)
+        ({"commitment": 0.3, "change": -0.01}, True),  # falling below 0.5
+        ({"commitment": 0.3, "change": +0.01}, False),  # low but recovering
+        ({"commitment": 0.7, "change": -0.05}, False),  # falling but still committed
+        ({"waiting_for": "no room from the school"}, True),  # an agreement not kept
+        ({"waiting_for": "no money for the run"}, True),
+        ({"waiting_for": "no coaches or learners"}, False),
+        ({"waiting_decision": 1}, True),  # a decision vacuum
+        ({"unresponsive": 1}, True),
+        ({"gave_up": True}, True),
+    ],
+)
+def test_monitoring_flags_real_trouble_only(setting, troubled):
+    from sim.agents.cooperative import Cooperative
+
+    model = make_model(52)
+    pilot = evaluating_school_pilot(model)
+    firm = model.entrepreneurs[0]
+    firm.commitment[pilot] = setting.get("commitment", 0.8)
+    firm.commitment_change[pilot] = setting.get("change", 0.0)
+    firm.unresponsive_months[pilot] = setting.get("unresponsive", 0)
+    firm.gave_up_on_school[pilot] = setting.get("gave_up", False)
+    pilot.clarity = setting.get("clarity", 1.0)
+    pilot.waiting_for = setting.get("waiting_for", "")
+    pilot.months_waiting_for_decision = setting.get("waiting_decision", 0)
+    assert Cooperative.troubled(pilot) is troubled
+
+
+def test_a_firm_records_how_its_commitment_moved():
+    model = make_model(53)
+    firm = model.entrepreneurs[0]
+    pilot = evaluating_school_pilot(model)
+    firm.pilots = [pilot]
+    firm.commitment[pilot] = 1.0  # far above its target: it falls
+    firm.update_commitment()
+    assert firm.commitment_change[pilot] == pytest.approx(firm.commitment[pilot] - 1.0)
+    assert firm.commitment_change[pilot] < 0
+
+
+def test_after_a_fade_the_cooperative_reflects_and_insists_on_clearer_agreements():
+    model = make_model(54, reflection_rate=0.2, intervention_readiness=0.5, clarity_of_financial_agreements=0.4)
+    coop = model.cooperative
+    pilot = evaluating_school_pilot(model)
+    pilot.fade("school not willing")
+    assert coop.readiness == pytest.approx(0.5 + 0.2 * 0.5)
+    assert coop.insisted_clarity == pytest.approx(0.4 + 0.2 * 0.6)
+    new = model.propose_pilot(model.entrepreneurs[1], "simple")
+    assert new.clarity == pytest.approx(0.52)
+    never_ran = model.propose_pilot(model.entrepreneurs[2], "simple")
+    never_ran.fade("never started")  # nothing to learn from a pilot that never ran
+    assert coop.reflections == 1 and coop.readiness == pytest.approx(0.6)

@@ -35,6 +35,7 @@ class Entrepreneur(Agent):
         self.unresponsive_months: dict[Pilot, int] = {}
         self.gave_up_on_school: dict[Pilot, bool] = {}
         self.hiring_value: dict[Pilot, float] = {}
+        self.commitment_change: dict[Pilot, float] = {}  # last month's change, for monitoring
         self.pilots: list[Pilot] = []
         model.network.add_person(self.key)
 
@@ -56,6 +57,7 @@ class Entrepreneur(Agent):
         self.unresponsive_months[pilot] = 0
         self.gave_up_on_school[pilot] = False
         self.hiring_value[pilot] = 0.0
+        self.commitment_change[pilot] = 0.0
 
     def rejoin(self, pilot: Pilot) -> None:
         """Contact sought again (revival) or mediated (intervention): patience restored."""
@@ -100,13 +102,21 @@ class Entrepreneur(Agent):
             target = anchor + 0.6 * value + 0.2 * self.hiring_value[pilot] - EFFORT[pilot.complexity]
             target += p.firm_weight_clarity * (pilot.clarity - 0.5)  # agreements kept or not
             target = min(1.0, max(0.0, target))
-            self.commitment[pilot] += COMMITMENT_ADJUSTMENT * (target - self.commitment[pilot])
+            change = COMMITMENT_ADJUSTMENT * (target - self.commitment[pilot])
+            self.commitment[pilot] += change
+            self.commitment_change[pilot] = change
             if pilot.provider == SCHOOL and school_response < UNRESPONSIVE:
                 self.unresponsive_months[pilot] += 1
                 if self.unresponsive_months[pilot] > p.entrepreneur_patience_months:
                     self.gave_up_on_school[pilot] = True
             else:
                 self.unresponsive_months[pilot] = 0
+
+    def be_mediated(self, pilot: Pilot, share: float, restore_patience: bool = True) -> None:
+        """The cooperative mediates: commitment closes ``share`` of its gap to 1; patience restored."""
+        self.commitment[pilot] += share * (1.0 - self.commitment[pilot])
+        if restore_patience:
+            self.rejoin(pilot)
 
     def stays_with(self, pilot: Pilot) -> bool:
         """Whether the firm goes on with the pilot's provider: chance = commitment; never with a school
