@@ -6,7 +6,6 @@ import numpy as np
 from mesa import Agent, Model
 
 from sim.agents import Cooperative, Entrepreneur, Government, School, Student
-from sim.agents.school import COACHES_PER_RUN
 from sim.network import TieNetwork
 from sim.outcomes import RunOutcome, SERIES_FIELDS, summarise
 from sim.pilot import (
@@ -51,6 +50,7 @@ class LearningCommunityModel(Model):
             },
             meeting_gain=p.meeting_tie_gain,
             decay_per_month=p.tie_decay_per_month,
+            active_threshold=p.active_tie_threshold,
         )
         self.pilots: list[Pilot] = []
         self.school = School(self)
@@ -277,13 +277,14 @@ class LearningCommunityModel(Model):
         the municipality (adult runs), the firms (willingness x commitment), and for the school's
         own pilots the school (willingness x innovation budget left); another provider pays up to
         what the run's learners bring it in (``Pilot.revenue_eur``).  Private contributions are
-        scaled by 0.6 + 0.4 x clarity of the financial agreements: without clear agreements 40% of
-        them are lost in debate (Smart Farming: 'discussies over de kosten').  Structural pilots are
-        paid from the regular budget.
+        scaled by 1 - ``unclear_money_loss`` x (1 - clarity): without clear agreements 40% of
+        them are lost in debate (Smart Farming: 'discussies over de kosten').  Structural pilots cost
+        ``structural_cost_share`` of a run, paid from the school's regular budget (booked as private).
         """
         cost = self.run_cost(pilot)
-        plan = {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0, "provider": 0.0}
+        plan = {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0, "provider": 0.0, "regular": 0.0}
         if pilot.phase is Phase.STRUCTURAL:
+            plan["regular"] = self.params.structural_cost_share * cost  # the school's regular budget
             return plan
         remaining = cost
         if pilot.subsidy_months_left > 0:
@@ -292,7 +293,7 @@ class LearningCommunityModel(Model):
             remaining -= plan["subsidy"]
         plan["municipal"] = min(remaining, self.government.municipal_offer_eur(pilot))
         remaining -= plan["municipal"]
-        private_factor = 0.6 + 0.4 * pilot.clarity
+        private_factor = 1.0 - self.params.unclear_money_loss * (1.0 - pilot.clarity)
         firms = private_factor * sum(firm.contribution_eur(pilot) for firm in pilot.partners)
         plan["firms"] = min(remaining, firms)
         remaining -= plan["firms"]
@@ -314,7 +315,7 @@ class LearningCommunityModel(Model):
         self.government.municipal_budget_left_eur -= plan["municipal"]
         self.school.budget_left_eur -= plan["school"]
         self.eur_public += plan["subsidy"] + plan["municipal"]
-        self.eur_private += plan["firms"] + plan["school"] + plan["provider"]
+        self.eur_private += plan["firms"] + plan["school"] + plan["provider"] + plan["regular"]
 
     def recruit_learners(self, pilot: Pilot) -> list[Student]:
         """Learners for a run: new adult learners for adult pilots; the rival's own students for an
@@ -326,7 +327,7 @@ class LearningCommunityModel(Model):
             learners = [Student(self, "LLO", year) for _ in range(self.params.adult_learners_per_run)]
         elif pilot.provider == RIVAL_SCHOOL:
             # the rival runs the elective with its own students, a group as large as two coaches take
-            size = int(COACHES_PER_RUN * self.params.coaching_capacity)
+            size = int(self.params.coaches_per_run * self.params.coaching_capacity)
             learners = [Student(self, "BOL", year, external=True) for _ in range(size)]
         if pilot.school_in_this_run:
             coaches = sum(1 for key in pilot.team if key[0] == "teacher")

@@ -79,7 +79,7 @@ class Params(BaseModel):
     )
     turbulent_turnover_rate: float = param(
         1.5, unit="director changes/year", plausible=(0.5, 3.0), ge=0.0, le=12.0,
-        group="management", factor=True,
+        group="management",
         description="Hazard of a director change in the turbulent regime, while a permanent director is in office.",
         source=f"{SEED}, ch. 3 'Er hebben binnen een kort tijdsbestek (te) veel wijzigingen in het management "
         "plaatsgevonden. Daardoor kon geen continuïteit ontstaan'",
@@ -259,7 +259,6 @@ class Params(BaseModel):
     )
     reflection_rate: float = param(
         0.05, unit="share of gap per faded pilot", plausible=(0.0, 0.3), ge=0.0, le=1.0, group="cooperative",
-        factor=True,
         description="After a started pilot fades, the cooperative's readiness to intervene and the clarity it "
         "insists on for new pilots close this share of their gap to 1.",
         source=f"{SEED}, versnellers 'Monitoring en onderzoek moeten een vinger aan de pols leggen en reflecteren op "
@@ -416,7 +415,7 @@ class Params(BaseModel):
         "agrarisch uitzendbureau'",
     )
     firm_provider_presence: float = param(
-        0.2, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region", factor=True,
+        0.2, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="region",
         description="Chance a firm-led provider (a firm with a temp agency) takes over a pilot nobody else runs.",
         source=f"{SEED}, Smart Farming: 'Het uitzendbureau zorgt voor kandidaten voor nascholing'; value an assumption",
     )
@@ -495,6 +494,150 @@ class Params(BaseModel):
         description="A firm's target commitment rises by this x (clarity of the pilot's agreements - 0.5).",
         source=f"{SEED}, Smart Farming: 'volgens hen zouden dan wel enkele afspraken moeten worden gemaakt en "
         "nagekomen'",
+    )
+
+    # ----------------------------------------------------------------------------- structure (issue 11)
+    # Rule constants that shape outcomes but are not success factors: screened as one group of
+    # structural uncertainty.  Defaults are model v1's constants.
+    commitment_weight_director: float = param(
+        0.4, unit="relative weight", plausible=(0.2, 0.6), ge=0.0, le=1.0, group="structure",
+        description="Weight of the director in the school's commitment (middle management and teachers share the rest).",
+        source=f"{SEED}, Smart Farming: 'Er is geen lijn van het CvB naar regiodirecteuren en naar docenten'; model v1 constant",
+    )
+    commitment_weight_middle_management: float = param(
+        0.3, unit="relative weight", plausible=(0.1, 0.5), ge=0.0, le=1.0, group="structure",
+        description="Weight of middle management in the school's commitment.",
+        source="model v1 constant (assumption)",
+    )
+    commitment_weight_teachers: float = param(
+        0.3, unit="relative weight", plausible=(0.1, 0.5), ge=0.0, le=1.0, group="structure",
+        description="Weight of the teachers in the school's commitment.",
+        source="model v1 constant (assumption)",
+    )
+    handover_engagement: float = param(
+        0.5, unit="0-1", plausible=(0.3, 0.7), ge=0.0, le=1.0, group="structure",
+        description="Firms' mean commitment at which they take a dropped pilot to another provider.",
+        source=f"{SEED}, Cowcept: 'dat hij ook met een ander AOC kon gaan samenwerken'; model v1 constant",
+    )
+    firm_commitment_base: float = param(
+        0.2, unit="0-1", plausible=(0.0, 0.4), ge=0.0, le=1.0, group="structure",
+        description="Base of a firm's target commitment to a pilot.",
+        source="model v1 constant (assumption)",
+    )
+    firm_weight_agenda: float = param(
+        0.3, unit="commitment per unit agenda strength", plausible=(0.1, 0.5), ge=0.0, le=1.0, group="structure",
+        description="Weight of the shared agenda in a firm's target commitment.",
+        source=f"{SEED}, versnellers 'Start met een centrale agenda'; model v1 constant",
+    )
+    firm_weight_value: float = param(
+        0.6, unit="commitment per unit quality", plausible=(0.3, 0.9), ge=0.0, le=1.0, group="structure",
+        description="Weight of the runs' quality in a firm's target commitment.",
+        source="model v1 constant (assumption)",
+    )
+    firm_weight_hiring: float = param(
+        0.2, unit="commitment per unit hiring value", plausible=(0.0, 0.4), ge=0.0, le=1.0, group="structure",
+        description="Weight of future staff met in a firm's target commitment.",
+        source="model v1 constant (assumption)",
+    )
+    firm_commitment_adjustment: float = param(
+        0.1, unit="share of gap per month", plausible=(0.05, 0.3), ge=0.0, le=1.0, group="structure",
+        description="Share of the gap to its target a firm's commitment closes each month.",
+        source="model v1 constant (assumption)",
+    )
+    unresponsive_threshold: float = param(
+        0.3, unit="0-1", plausible=(0.1, 0.5), ge=0.0, le=1.0, group="structure",
+        description="School responsiveness below which a firm counts a month as 'the school does not move'.",
+        source="model v1 constant (assumption)",
+    )
+    max_wait_months: int = param(
+        12, unit="months", plausible=(6, 24), ge=1, le=120, group="structure",
+        description="Months a ready pilot waits for its run before it is given up.",
+        source=f"{SEED}, Cowcept: 'dat hij ook met een ander AOC kon gaan samenwerken'; model v1 constant (one school year of start months)",
+    )
+    unclear_money_loss: float = param(
+        0.4, unit="share", plausible=(0.2, 0.6), ge=0.0, le=1.0, group="structure",
+        description="Share of private contributions lost in debate when agreements are wholly unclear (factor 1 - this x (1 - clarity)).",
+        source=f"{SEED}, Smart Farming: 'Tijdens de pilot ontstonden ook discussies over de kosten'; model v1 constant",
+    )
+    coaches_per_run: int = param(
+        2, unit="teachers", plausible=(1, 3), ge=1, le=10, group="structure",
+        description="Teachers the school gives one pilot run.",
+        source=f"{SEED}, Cowcept ran with two teachers; model v1 constant",
+    )
+    min_learners: int = param(
+        4, unit="learners", plausible=(2, 8), ge=1, le=100, group="structure",
+        description="Fewest learners with which a run can start.",
+        source="model v1 constant (assumption)",
+    )
+    demand_simple: float = param(
+        0.3, unit="0-1", plausible=(0.2, 0.4), ge=0.0, le=1.0, group="structure",
+        description="Competence a simple question demands.",
+        source=f"{SEED}, ch. 4 'enkelvoudig (bekende context en werk' ...; model v1 constant",
+    )
+    demand_complicated: float = param(
+        0.55, unit="0-1", plausible=(0.45, 0.65), ge=0.0, le=1.0, group="structure",
+        description="Competence a complicated question demands.",
+        source="model v1 constant (assumption)",
+    )
+    demand_complex: float = param(
+        0.8, unit="0-1", plausible=(0.7, 0.9), ge=0.0, le=1.0, group="structure",
+        description="Competence a complex question demands.",
+        source="model v1 constant (assumption)",
+    )
+    effort_simple: float = param(
+        0.1, unit="commitment", plausible=(0.05, 0.15), ge=0.0, le=1.0, group="structure",
+        description="A firm's time burden of a simple pilot.",
+        source="model v1 constant (assumption)",
+    )
+    effort_complicated: float = param(
+        0.15, unit="commitment", plausible=(0.1, 0.2), ge=0.0, le=1.0, group="structure",
+        description="A firm's time burden of a complicated pilot.",
+        source="model v1 constant (assumption)",
+    )
+    effort_complex: float = param(
+        0.2, unit="commitment", plausible=(0.15, 0.3), ge=0.0, le=1.0, group="structure",
+        description="A firm's time burden of a complex pilot.",
+        source="model v1 constant (assumption)",
+    )
+    reputation_decay_after_fade: float = param(
+        0.5, unit="share kept per intake", plausible=(0.25, 0.75), ge=0.0, le=1.0, group="structure",
+        description="Share of a faded elective's reputation kept at each intake.",
+        source="model v1 constant (assumption)",
+    )
+    revival_commitment: float = param(
+        0.2, unit="0-1", plausible=(0.1, 0.4), ge=0.0, le=1.0, group="structure",
+        description="A former partner with commitment above this can be won back for a revival.",
+        source="model v1 constant (assumption)",
+    )
+    mediation_clarity_gain: float = param(
+        0.5, unit="share of gap", plausible=(0.2, 0.8), ge=0.0, le=1.0, group="structure",
+        description="Share of its gap the agreements' clarity closes at an intervention.",
+        source=f"{SEED}, Smart Farming: 'Een faciliterende partij die vroegtijdig ingrijpt wanneer afspraken niet worden nagekomen'; model v1 constant",
+    )
+    mediation_commitment_gain: float = param(
+        0.3, unit="share of gap", plausible=(0.1, 0.5), ge=0.0, le=1.0, group="structure",
+        description="Share of its gap a partner's commitment closes at an intervention or brokering.",
+        source="model v1 constant (assumption)",
+    )
+    mediation_will_pull: float = param(
+        0.5, unit="share of gap", plausible=(0.2, 0.8), ge=0.0, le=1.0, group="structure",
+        description="Share of its gap to clarity the school's will closes after a mediation.",
+        source="model v1 constant (assumption)",
+    )
+    active_tie_threshold: float = param(
+        0.25, unit="0-1", plausible=(0.15, 0.35), ge=0.0, le=1.0, group="structure",
+        description="Tie strength from which a tie counts as active (community size, density).",
+        source="model v1 constant (assumption)",
+    )
+    structural_cost_share: float = param(
+        0.5, unit="share of run cost", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="structure",
+        description="Share of a run's external cost a structural pilot still costs the school (from its regular budget).",
+        source=f"{SEED}, Cowcept: 'Om de financiering van externen structureel te maken is meer geld nodig dan voor inzet van eigen docenten'; value an assumption (model v1: 0)",
+    )
+    structural_exit_embedding: float = param(
+        0.25, unit="0-1", plausible=(0.0, 0.5), ge=0.0, le=1.0, group="structure",
+        description="Curriculum embedding below which a structural pilot is dropped from the programme at the end of a run.",
+        source=f"{SEED}, ch. 3 'Als de expert weg was, verdween ook de kennis'; value an assumption (model v1: never)",
     )
 
     @model_validator(mode="after")

@@ -72,23 +72,25 @@ class Fate(str, Enum):
     FADED = "faded"
 
 COMPLEXITIES = ("simple", "complicated", "complex")
-#: Competence a question of each complexity demands (0-1); seed ch. 4 'eenvoudig, gecompliceerd, complex'.
-COMPLEXITY_DEMAND = {"simple": 0.3, "complicated": 0.55, "complex": 0.8}
 #: Run length in months: a simple question fits one semester (Smart Farming: six sessions in spring),
-#: others a school-year elective (Cowcept: a 240-hour keuzedeel over one year).
+#: others a school-year elective (Cowcept: a 240-hour keuzedeel over one year).  A calendar fact, not
+#: an uncertain constant.
 RUN_MONTHS = {"simple": 5, "complicated": 10, "complex": 10}
-#: Time burden of taking part for a firm (0-1 of the commitment scale).
-EFFORT = {"simple": 0.1, "complicated": 0.15, "complex": 0.2}
+
+
+def complexity_demand(params, complexity: str) -> float:
+    """Competence a question of this complexity demands (0-1; ``demand_*``)."""
+    return getattr(params, f"demand_{complexity}")
+
+
+def effort(params, complexity: str) -> float:
+    """A firm's time burden of a pilot of this complexity (0-1 of the commitment scale; ``effort_*``)."""
+    return getattr(params, f"effort_{complexity}")
 
 SCHOOL, ADULT_ARM, RIVAL_SCHOOL, FIRM_PROVIDER = (
     Provider.SCHOOL, Provider.ADULT_ARM, Provider.RIVAL_SCHOOL, Provider.FIRM_PROVIDER
 )
 
-#: Fewest learners with which a run can start.
-MIN_LEARNERS = 4
-#: A pilot that has not started this many months after being ready fades (one full school year of
-#: start months; partners do not wait longer - assumption after Cowcept's threat to leave).
-MAX_WAIT_MONTHS = 12
 #: Learning per run month at quality 1, for each LLO angle (0-1 scale).
 LEARNING_PER_MONTH = 0.02
 #: Pilot knowledge created per run month at quality 1 (arbitrary units).
@@ -212,9 +214,9 @@ class Pilot(Agent):
             self.room_granted = True
 
     def give_up_waiting(self) -> None:
-        """A pilot ready to run that has not started within ``MAX_WAIT_MONTHS`` is given up (process 4):
+        """A pilot ready to run that has not started within ``max_wait_months`` is given up (process 4):
         engaged firms take it elsewhere, or it fades (``hand_over_or_fade``)."""
-        if self.phase in WAITING_TO_START and self.model.month - self.ready_since > MAX_WAIT_MONTHS:
+        if self.phase in WAITING_TO_START and self.model.month - self.ready_since > self.model.params.max_wait_months:
             self.last_setback = self.waiting_for or "never started"
             self.hand_over_or_fade(self.last_setback)
 
@@ -222,7 +224,7 @@ class Pilot(Agent):
         """At a start month, find room, money, coaches and learners, and start a run (process 4).
 
         A school-led pilot's first run needs room from the school (``ask_for_room``).  Every run
-        needs a funding plan covering its cost, a coach and at least ``MIN_LEARNERS`` learners.
+        needs a funding plan covering its cost, a coach and at least ``min_learners`` learners.
         What is missing is recorded as the reason the pilot is waiting.
         """
         model = self.model
@@ -247,7 +249,7 @@ class Pilot(Agent):
             model.network.add_person(team[0])
         self.team = team
         learners = model.recruit_learners(self)
-        if not team or len(learners) < MIN_LEARNERS:
+        if not team or len(learners) < model.params.min_learners:
             school.release_coaches(self)
             model.release_learners(learners)
             self.team = []
@@ -295,7 +297,8 @@ class Pilot(Agent):
         expertise = model.school.team_expertise(self.team)
         firm_knowledge = sum(f.knowledge for f in self.partners) / max(len(self.partners), 1)
         competence = 0.5 * expertise + 0.5 * firm_knowledge
-        fit = 1.0 - 0.6 * max(0.0, COMPLEXITY_DEMAND[self.complexity] - competence)
+        demand = complexity_demand(model.params, self.complexity)
+        fit = 1.0 - 0.6 * max(0.0, demand - competence)
         q = adequacy * (0.6 + 0.4 * ties) * fit
         self._quality_sum += q
         self._run_month += 1
@@ -303,7 +306,7 @@ class Pilot(Agent):
         model.network.work_together(self.team, partner_keys, 0.05 * q)
         model.school.coach_learns(self.team, q, firm_knowledge)
         for firm in self.partners:
-            firm.learn(q * COMPLEXITY_DEMAND[self.complexity])
+            firm.learn(q * demand)
         created = KNOWLEDGE_PER_MONTH * q
         absorbed = created * model.school.embedding_curriculum if self.school_in_this_run else 0.0
         self.knowledge_in_curriculum += absorbed
@@ -346,6 +349,10 @@ class Pilot(Agent):
         if self.phase is not Phase.STRUCTURAL:
             self.phase = Phase.EVALUATING
             self.months_waiting_for_decision = 0
+        elif model.school.embedding_curriculum < model.params.structural_exit_embedding:
+            # a regular programme nobody carries any more is dropped ('Als de expert weg was,
+            # verdween ook de kennis')
+            self.fade("dropped from the regular programme")
 
     # ------------------------------------------------------------------ 9. continuation decision
     def decide_continuation(self) -> None:
@@ -449,7 +456,7 @@ class Pilot(Agent):
         case = sum(weight * value for weight, value in terms) / total if total > 0 else 0.0
         will = (1.0 - p.will_stress_damping * p.external_stress) * case
         if self.mediated:
-            will += 0.5 * max(0.0, self.clarity - will)
+            will += p.mediation_will_pull * max(0.0, self.clarity - will)
         return will
 
     def provider_will(self) -> float:
@@ -496,14 +503,14 @@ class Pilot(Agent):
         self.fade(reason)
 
     def find_provider(self) -> bool:
-        """With firms engaged (mean commitment >= 0.5), the school group's adult arm takes the pilot on
+        """With firms engaged (mean commitment >= ``handover_engagement``), the school group's adult arm takes the pilot on
         with chance ``outside_provider_presence``, else a rival school with ``rival_school_presence``,
         else a firm-led provider with ``firm_provider_presence`` (Smart Farming: 'een afspraak ...
         tussen Terra Next, het loonbedrijf en een (cooperatief!) agrarisch uitzendbureau'; 'als Terra
         de bal niet intrapt, neemt Nordwin hem over')."""
         rng = self.model.rng
         params = self.model.params
-        if self.engagement() < 0.5:
+        if self.engagement() < params.handover_engagement:
             return False
         for provider, presence in (
             (ADULT_ARM, params.outside_provider_presence),
@@ -573,7 +580,8 @@ class Pilot(Agent):
         drawn = int(self.model.rng.binomial(base_intake, min(p, 1.0)))
         self.last_intake_drawn = drawn
         if self.phase is Phase.FADED:
-            self.reputation *= 0.5  # this year's applicants still saw it running; next year's less so
+            # this year's applicants still saw it running; next year's less so
+            self.reputation *= self.model.params.reputation_decay_after_fade
         if self.provider == RIVAL_SCHOOL:
             self.students_drawn_away += drawn
             return -drawn
@@ -584,7 +592,7 @@ class Pilot(Agent):
         """A faded elective that drew enough students makes the school seek contact again (P3).
 
         Revived when the school is not in an interim, is willing (chance = ``school_will``) and at
-        least one former partner still cares (commitment > 0.2).
+        least one former partner still cares (commitment > ``revival_commitment``).
         """
         if self.phase is not Phase.FADED or self.provider != SCHOOL:
             return
@@ -593,7 +601,8 @@ class Pilot(Agent):
         school = self.model.school
         if school.in_interim or self.model.rng.random() >= self.school_will():
             return
-        if not any(firm.commitment.get(self, 0.0) > 0.2 for firm in self.partners):
+        threshold = self.model.params.revival_commitment
+        if not any(firm.commitment.get(self, 0.0) > threshold for firm in self.partners):
             return
         for firm in self.partners:
             firm.rejoin(self)

@@ -9,7 +9,7 @@ import pytest
 
 from sim import LearningCommunityModel
 from sim.agents import School
-from sim.pilot import ADULT_ARM, FIRM_PROVIDER, MAX_WAIT_MONTHS, RIVAL_SCHOOL, SCHOOL, Fate, Phase, Pilot
+from sim.pilot import ADULT_ARM, FIRM_PROVIDER, RIVAL_SCHOOL, SCHOOL, Fate, Phase, Pilot
 
 
 def make_model(seed: int = 1, **overrides) -> LearningCommunityModel:
@@ -179,7 +179,7 @@ def test_unclear_agreements_lose_private_money():
         pilot.clarity = clarity
         plans[clarity] = model.funding_plan(pilot)
     assert plans[1.0] == {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": pytest.approx(7_000.0),
-                          "provider": 0.0}
+                          "provider": 0.0, "regular": 0.0}
     assert plans[0.0] is None
 
 
@@ -354,7 +354,7 @@ def test_a_pilot_that_never_ran_is_never_taken_over():
     firm = model.entrepreneurs[0]
     pilot = model.propose_pilot(firm, "simple", target_group="initial", provider=SCHOOL)
     firm.commitment[pilot] = 1.0  # engaged firms, providers everywhere
-    model.month = pilot.ready_since + MAX_WAIT_MONTHS + 1
+    model.month = pilot.ready_since + model.params.max_wait_months + 1
     pilot.give_up_waiting()
     assert pilot.phase is Phase.FADED
     assert pilot.provider == SCHOOL
@@ -559,3 +559,56 @@ def test_after_a_fade_the_cooperative_reflects_and_insists_on_clearer_agreements
     never_ran = model.propose_pilot(model.entrepreneurs[2], "simple")
     never_ran.fade("never started")  # nothing to learn from a pilot that never ran
     assert coop.reflections == 1 and coop.readiness == pytest.approx(0.6)
+
+
+# ---------------------------------------------------------------------------------------- structure (issue 11)
+def test_a_structural_pilot_costs_the_school_a_share_of_the_run():
+    model = make_model(55, structural_cost_share=0.5, cost_per_run_eur=10_000.0)
+    pilot = evaluating_school_pilot(model)  # simple: a 5-month run costs 5,000
+    pilot.phase = Phase.STRUCTURAL
+    plan = model.funding_plan(pilot)
+    assert plan == {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0, "provider": 0.0,
+                    "regular": pytest.approx(2_500.0)}
+    before = model.eur_private
+    model.commit_funding(pilot, plan)
+    assert model.eur_private - before == pytest.approx(2_500.0)
+    assert model.school.budget_left_eur == model.params.school_innovation_budget_eur  # not the innovation budget
+
+
+@pytest.mark.parametrize(("embedding", "ends"), [(0.2, True), (0.3, False)])
+def test_a_structural_pilot_ends_when_the_curriculum_no_longer_carries_it(embedding, ends):
+    model = make_model(56, structural_exit_embedding=0.25)
+    pilot = evaluating_school_pilot(model)
+    pilot.phase = Phase.STRUCTURAL
+    model.school.embedding_curriculum = embedding
+    pilot.finish_run(firm_knowledge=0.5)
+    assert (pilot.phase is Phase.FADED) is ends
+    assert pilot.last_setback == ("dropped from the regular programme" if ends else "")
+
+
+def test_structural_constants_are_parameters_in_their_own_group():
+    from sim.params import parameter_table
+
+    rows = {row.name: row for row in parameter_table()}
+    structure = {name for name, row in rows.items() if row.group == "structure"}
+    assert {"commitment_weight_director", "handover_engagement", "unresponsive_threshold", "max_wait_months",
+            "unclear_money_loss", "coaches_per_run", "min_learners", "demand_complex", "effort_simple",
+            "reputation_decay_after_fade", "revival_commitment", "mediation_clarity_gain",
+            "active_tie_threshold", "structural_cost_share", "structural_exit_embedding"} <= structure
+    assert not any(rows[name].success_factor for name in structure)
+
+
+def test_unclear_money_loss_and_handover_engagement_drive_their_rules():
+    model = make_model(57, unclear_money_loss=0.8, entrepreneur_willingness_to_pay_eur=1_000.0,
+                       handover_engagement=0.9, outside_provider_presence=1.0)
+    pilot = evaluating_school_pilot(model)
+    firm = model.entrepreneurs[0]
+    firm.commitment[pilot] = 0.8
+    pilot.clarity = 0.5  # private factor 1 - 0.8 x 0.5 = 0.6
+    model.school.budget_left_eur = 0.0
+    plan_firms = (1 - 0.8 * 0.5) * 1_000.0 * 0.8
+    assert model.funding_plan(pilot) is None  # 480 does not pay 5,000
+    pilot.subsidy_months_left = 50
+    plan = model.funding_plan(pilot)
+    assert plan["firms"] == pytest.approx(min(plan_firms, 5_000.0 - plan["subsidy"]))
+    assert not pilot.find_provider()  # engagement 0.8 is below the hand-over threshold 0.9

@@ -105,9 +105,9 @@ class Cooperative(Agent):
                 continue
             if not self.pay_intervention():
                 continue
-            pilot.clarify_agreements(0.5)
+            pilot.clarify_agreements(p.mediation_clarity_gain)
             for firm in pilot.partners:
-                firm.be_mediated(pilot, 0.3)
+                firm.be_mediated(pilot, p.mediation_commitment_gain)
 
     def pay_intervention(self) -> bool:
         """Pay one intervention from this year's budget, if it allows (``intervention_cost_eur``)."""
@@ -133,7 +133,7 @@ class Cooperative(Agent):
         if not self.pay_intervention():
             return False
         for firm in pilot.partners:
-            firm.be_mediated(pilot, 0.3, restore_patience=False)
+            firm.be_mediated(pilot, p.mediation_commitment_gain, restore_patience=False)
         return True
 
     @staticmethod

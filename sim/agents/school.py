@@ -11,10 +11,6 @@ if TYPE_CHECKING:
     from sim.model import LearningCommunityModel
     from sim.pilot import Pilot
 
-#: Weights of director, middle management and teachers in the school's commitment (director leads).
-COMMITMENT_WEIGHTS = (0.4, 0.3, 0.3)
-#: Coaches a pilot run gets from the school.
-COACHES_PER_RUN = 2
 
 
 @dataclass(slots=True)
@@ -89,9 +85,12 @@ class School(Agent):
         commitment of director (disposition x familiarity, 0 during an interim), middle management
         and teachers.  Seed, versnellers: 'veranker dit in visie en beleid'.
         """
-        w_d, w_m, w_t = COMMITMENT_WEIGHTS
+        p = self.model.params
+        w_d, w_m, w_t = p.commitment_weight_director, p.commitment_weight_middle_management, p.commitment_weight_teachers
         director = self.director_strategy_commitment()
-        people = w_d * director + w_m * self.middle_management_commitment + w_t * self.teacher_commitment
+        people = (w_d * director + w_m * self.middle_management_commitment + w_t * self.teacher_commitment) / (
+            w_d + w_m + w_t
+        )
         return self.embedding_policy + (1.0 - self.embedding_policy) * people
 
     def responsiveness(self) -> float:
@@ -247,7 +246,7 @@ class School(Agent):
         network = self.model.network
         partner_keys = [firm.key for firm in pilot.partners]
         free.sort(key=lambda t: (network.mean_strength_between([t.key], partner_keys), t.expertise), reverse=True)
-        chosen = free[:COACHES_PER_RUN]
+        chosen = free[: self.model.params.coaches_per_run]
         for teacher in chosen:
             teacher.pilot = pilot
         return [t.key for t in chosen]
