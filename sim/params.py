@@ -496,6 +496,42 @@ class Params(BaseModel):
         "nagekomen'",
     )
 
+    # ----------------------------------------------------------------------------- mechanisms added in model v2
+    troops_gap_tolerance: float = param(
+        0.3, unit="commitment (0-1)", plausible=(0.1, 1.0), ge=0.0, le=1.0, group="mechanisms",
+        description="How far ahead of a layer its leaders can be and still pull it along: each layer moves towards "
+        "min(leader, own + this); 1 = no limit (model v1).",
+        source=f"{SEED}, versnellers 'Zorg ervoor dat je niet te ver voor de troepen uitloopt; ga steeds weer terug "
+        "naar de gedeelde uitgangspunten'; value an assumption",
+    )
+    management_rivalry: float = param(
+        0.25, unit="probability per appointment", plausible=(0.0, 0.6), ge=0.0, le=1.0, group="mechanisms",
+        description="Chance that a newly appointed director clashes with middle management: no strategy passes "
+        "from director to middle management during that director's tenure.",
+        source=f"{SEED}, versnellers 'Lastig te voorkomen, maar wel vaak een bottleneck: rivaliteit in management, "
+        "botsing van karakters'; value an assumption",
+    )
+    left_out_loss: float = param(
+        0.2, unit="share of readiness", plausible=(0.0, 0.5), ge=0.0, le=1.0, group="mechanisms",
+        description="Share of its readiness to intervene the cooperative loses when a pilot it prepared is handed "
+        "over in a deal it did not broker.",
+        source=f"{SEED}, Smart Farming: 'De coöperatie staat nu buiten de gemaakte afspraak terwijl ze in het "
+        "voortraject veel in de voorbereiding heeft geïnvesteerd'; value an assumption",
+    )
+    growth_chance: float = param(
+        0.3, unit="probability per continuation", plausible=(0.0, 0.8), ge=0.0, le=1.0, group="mechanisms",
+        description="Chance that a continued pilot whose last run reached growth_quality grows along its path: "
+        "a simple one scales up to complicated, a complex one widens with another partner firm.",
+        source=f"{SEED}, ch. 4 'beginnen met enkelvoudige vraagstukken en eenvoudige vragen en dan middels "
+        "iteratieslagen uitbouwen'; 'beginnen met complexe vaagstukken en advanced skills op hele kleine schaal'; "
+        "value an assumption",
+    )
+    growth_quality: float = param(
+        0.6, unit="0-1", plausible=(0.4, 0.8), ge=0.0, le=1.0, group="mechanisms",
+        description="Quality of the last run from which a continued pilot can grow (growth_chance).",
+        source="assumption: only a run that worked is built on",
+    )
+
     # ----------------------------------------------------------------------------- structure (issue 11)
     # Rule constants that shape outcomes but are not success factors: screened as one group of
     # structural uncertainty.  Defaults are model v1's constants.

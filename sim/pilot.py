@@ -126,6 +126,7 @@ class Pilot(Agent):
         self.fade_month = -1
         self.runs = 0
         self.revivals = 0
+        self.grown = 0  # steps along a growth path (grow)
         self.in_run = False
         self.run_months_left = 0
         self.run_length = RUN_MONTHS[complexity]
@@ -481,6 +482,7 @@ class Pilot(Agent):
         """Continue with ``provider``; a school pilot repeated often and embedded enough becomes structural."""
         params = self.model.params
         self.provider = provider
+        self.grow()
         if (
             provider == SCHOOL
             and self.runs >= params.structural_runs_required
@@ -492,15 +494,41 @@ class Pilot(Agent):
             self.ready_since = self.model.month
         self._note_first_decision()
 
+    def grow(self) -> None:
+        """Along one of the two growth paths, a continued pilot whose last run reached
+        ``growth_quality`` grows with chance ``growth_chance``: a simple one scales up to complicated
+        (a longer run that demands more), a complex one widens with another partner firm.  Seed, ch. 4:
+        'beginnen met enkelvoudige vraagstukken en eenvoudige vragen en dan middels iteratieslagen
+        uitbouwen' or 'beginnen met complexe vaagstukken en advanced skills op hele kleine schaal en dan
+        middels iteratieslagen uitbreiden'."""
+        p = self.model.params
+        if self.quality < p.growth_quality or self.complexity == "complicated":
+            return
+        if self.model.rng.random() >= p.growth_chance:
+            return
+        if self.complexity == "simple":
+            self.complexity = "complicated"
+            self.run_length = RUN_MONTHS["complicated"]
+        else:
+            others = [firm for firm in self.model.entrepreneurs if firm not in self.partners]
+            if not others:
+                return
+            firm = others[int(self.model.rng.integers(len(others)))]
+            self.partners.append(firm)
+            firm.join(self)
+        self.grown += 1
+
     def hand_over_or_fade(self, reason: str) -> None:
         """Engaged firms look for another provider (Smart Farming: Terra Next; Nordwin waiting); if they
-        find none, the cooperative may step in and broker one (``Cooperative.broker_provider``).  A
-        pilot that never ran has nothing to hand over: it fades."""
-        if self.started and (
-            self.find_provider() or (self.model.cooperative.broker_provider(self) and self.find_provider())
-        ):
-            return
-        self.fade(reason)
+        find none, the cooperative may step in and broker one (``Cooperative.broker_provider``); a deal
+        made without it leaves it out (``Cooperative.left_out_of_deal``).  A pilot that never ran has
+        nothing to hand over: it fades."""
+        if not self.started:
+            self.fade(reason)
+        elif self.find_provider():
+            self.model.cooperative.left_out_of_deal()  # the firms made the deal without it
+        elif not (self.model.cooperative.broker_provider(self) and self.find_provider()):
+            self.fade(reason)
 
     def find_provider(self) -> bool:
         """With firms engaged (mean commitment >= ``handover_engagement``), the school group's adult arm takes the pilot on

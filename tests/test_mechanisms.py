@@ -124,7 +124,7 @@ def test_departing_teachers_take_their_ties_along():
 
 # ---------------------------------------------------------------------------------------- strategy
 def test_strategy_transfer_moves_commitment_down_and_stops_in_an_interim():
-    model = make_model(10, internal_communication=1.0, strategy_transfer_speed=0.5)
+    model = make_model(10, internal_communication=1.0, strategy_transfer_speed=0.5, troops_gap_tolerance=1.0)
     school = model.school
     school.director_commitment, school.middle_management_commitment, school.teacher_commitment = 1.0, 0.0, 0.0
     school.transfer_strategy()
@@ -612,3 +612,66 @@ def test_unclear_money_loss_and_handover_engagement_drive_their_rules():
     plan = model.funding_plan(pilot)
     assert plan["firms"] == pytest.approx(min(plan_firms, 5_000.0 - plan["subsidy"]))
     assert not pilot.find_provider()  # engagement 0.8 is below the hand-over threshold 0.9
+
+
+# ---------------------------------------------------------------------------------------- new mechanisms (issue 11)
+def test_a_director_far_ahead_of_the_troops_pulls_them_only_a_little():
+    """Each layer moves towards min(leader, own + tolerance): 0.5 x min(1, 0 + 0.3) = 0.15, then 0.5 x 0.15."""
+    model = make_model(58, internal_communication=1.0, strategy_transfer_speed=0.5, troops_gap_tolerance=0.3)
+    school = model.school
+    school.director_commitment, school.middle_management_commitment, school.teacher_commitment = 1.0, 0.0, 0.0
+    school.transfer_strategy()
+    assert school.middle_management_commitment == pytest.approx(0.15)
+    assert school.teacher_commitment == pytest.approx(0.075)
+
+
+def test_a_director_in_rivalry_passes_nothing_to_middle_management():
+    model = make_model(59, internal_communication=1.0, strategy_transfer_speed=0.5, management_rivalry=1.0,
+                       troops_gap_tolerance=1.0)
+    school = model.school
+    school.appoint_director()
+    assert school.rivalry
+    school.director_commitment, school.middle_management_commitment, school.teacher_commitment = 1.0, 0.4, 0.0
+    school.transfer_strategy()
+    assert school.middle_management_commitment == 0.4  # the clash blocks the line down
+    assert school.teacher_commitment == pytest.approx(0.2)  # middle management still reaches the teachers
+    model_calm = make_model(59, management_rivalry=0.0)
+    model_calm.school.appoint_director()
+    assert not model_calm.school.rivalry
+
+
+def test_a_deal_made_without_the_cooperative_leaves_it_out_but_a_brokered_one_does_not():
+    model = make_model(60, outside_provider_presence=1.0, left_out_loss=0.2, intervention_readiness=0.5)
+    pilot = evaluating_school_pilot(model)
+    model.entrepreneurs[0].commitment[pilot] = 1.0
+    pilot.hand_over_or_fade("school not willing")  # the firms find the adult arm themselves
+    assert model.cooperative.readiness == pytest.approx(0.4)
+    assert model.cooperative.deals_left_out == 1
+
+
+def test_a_brokered_hand_over_keeps_the_cooperative_in():
+    model = make_model(61, outside_provider_presence=1.0, left_out_loss=0.2, intervention_readiness=1.0,
+                       monitoring_level=1.0, cooperative_budget_eur=10_000.0)
+    pilot = evaluating_school_pilot(model)
+    model.entrepreneurs[0].commitment[pilot] = 0.45  # below the hand-over threshold 0.5 on their own
+    pilot.hand_over_or_fade("school not willing")  # brokering lifts it to 0.45 + 0.3 x 0.55 = 0.615
+    assert pilot.provider == ADULT_ARM
+    assert model.cooperative.readiness == 1.0 and model.cooperative.deals_left_out == 0
+
+
+@pytest.mark.parametrize(("complexity", "quality", "grows"), [("simple", 0.7, True), ("simple", 0.5, False),
+                                                               ("complex", 0.7, True), ("complicated", 0.9, False)])
+def test_a_good_pilot_grows_along_its_path(complexity, quality, grows):
+    model = make_model(62, growth_chance=1.0, growth_quality=0.6)
+    pilot = evaluating_school_pilot(model)
+    pilot.complexity = complexity
+    pilot.quality = quality
+    partners = len(pilot.partners)
+    pilot.continue_with(SCHOOL)
+    assert pilot.grown == (1 if grows else 0)
+    if complexity == "simple":
+        assert pilot.complexity == ("complicated" if grows else "simple")
+        assert pilot.run_length == (10 if grows else 5)
+    if complexity == "complex":
+        assert len(pilot.partners) == partners + 1
+        assert pilot in pilot.partners[-1].pilots

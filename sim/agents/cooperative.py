@@ -33,6 +33,7 @@ class Cooperative(Agent):
         self.readiness = model.params.intervention_readiness
         self.insisted_clarity = model.params.clarity_of_financial_agreements
         self.reflections = 0
+        self.deals_left_out = 0
         self.live_pilot_months = 0
         self.troubled_pilot_months = 0
         model.network.add_person(self.key)
@@ -148,6 +149,13 @@ class Cooperative(Agent):
             or firm.gave_up_on_school[pilot]
             for firm in pilot.partners
         )
+
+    def left_out_of_deal(self) -> None:
+        """A pilot it prepared went to another provider in a deal it did not broker: the cooperative
+        loses ``left_out_loss`` of its readiness (Smart Farming: 'De coöperatie staat nu buiten de
+        gemaakte afspraak terwijl ze in het voortraject veel in de voorbereiding heeft geïnvesteerd')."""
+        self.readiness *= 1.0 - self.model.params.left_out_loss
+        self.deals_left_out += 1
 
     # ------------------------------------------------------------------ reflection
     def reflect_on_fade(self, pilot: Pilot) -> None:

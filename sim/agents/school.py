@@ -37,6 +37,7 @@ class School(Agent):
         self.interim_months_left = 0
         self.turbulent = bool(model.rng.random() < p.turbulent_at_start)
         self.turbulent_months = 0
+        self.rivalry = False  # the director in office at the start works with middle management
         self.director_changes = 0
         self.interim_months_total = 0
         # Commitment below the director; it starts where the director is, as far as embedded.
@@ -191,6 +192,7 @@ class School(Agent):
         e = self.embedding_policy
         self.director_commitment = e * self.director_commitment + (1.0 - e) * fresh
         self.director_tenure_months = 0
+        self.rivalry = bool(self.model.rng.random() < self.model.params.management_rivalry)
 
     def _draw_director_commitment(self) -> float:
         p = self.model.params
@@ -226,16 +228,23 @@ class School(Agent):
         """Commitment spreads director -> middle management -> teachers (process 2).
 
         Each month both gaps close by ``strategy_transfer_speed x internal_communication`` (the
-        director's side counted as disposition x familiarity); nothing moves during an interim.  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
+        director's side counted as disposition x familiarity); nothing moves during an interim.
+        A layer is pulled only towards min(leader, own + ``troops_gap_tolerance``): a leader far ahead
+        of the troops does not carry them along (versnellers: 'Zorg ervoor dat je niet te ver voor de
+        troepen uitloopt').  A director in rivalry with middle management (``rivalry``) passes nothing
+        down to it ('rivaliteit in management, botsing van karakters').  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
         op managementniveau. Ook de docenten ... maar gedeeltelijk op de hoogte'.
         """
         if self.in_interim:
             return
         p = self.model.params
         rate = p.strategy_transfer_speed * p.internal_communication
-        director = self.director_strategy_commitment()
-        self.middle_management_commitment += rate * (director - self.middle_management_commitment)
-        self.teacher_commitment += rate * (self.middle_management_commitment - self.teacher_commitment)
+        reach = p.troops_gap_tolerance
+        if not self.rivalry:
+            director = min(self.director_strategy_commitment(), self.middle_management_commitment + reach)
+            self.middle_management_commitment += rate * (director - self.middle_management_commitment)
+        managers = min(self.middle_management_commitment, self.teacher_commitment + reach)
+        self.teacher_commitment += rate * (managers - self.teacher_commitment)
 
     # ------------------------------------------------------------------ coaches
     def assign_coaches(self, pilot: Pilot) -> list[tuple[str, int]]:
