@@ -6,10 +6,12 @@ import numpy as np
 from mesa import Agent, Model
 
 from sim.agents import Cooperative, Entrepreneur, Government, School, Student
+from sim.agents.student import Track
 from sim.network import TieNetwork
 from sim.outcomes import RunOutcome, SERIES_FIELDS, summarise
 from sim.pilot import (
-    ADULT_ARM, ALIVE, RIVAL_SCHOOL, SCHOOL, WAITING_TO_START, Fate, Phase, Pilot, Provider, draw_complexity,
+    ADULT_ARM, ALIVE, RIVAL_SCHOOL, SCHOOL, WAITING_TO_START, Complexity, Fate, Phase, Pilot, Provider, TargetGroup,
+    draw_complexity,
 )
 from sim.params import Params
 
@@ -178,14 +180,14 @@ class LearningCommunityModel(Model):
             drawn = pilot.draw_students(bol)  # negative: they enrol at the rival school instead
             if drawn >= 0:
                 drawn_to_school += drawn
-                self.students.extend(Student(self, "BOL", year, drawn_by=pilot.index) for _ in range(drawn))
+                self.students.extend(Student(self, Track.BOL, year, drawn_by=pilot.index) for _ in range(drawn))
             else:
                 drawn_away -= drawn
             pilot.consider_revival(drawn)
         # students the rival's electives draw away come out of the school's own BOL intake
         bol = max(0, bol - drawn_away)
-        self.students.extend(Student(self, "BOL", year) for _ in range(bol))
-        self.students.extend(Student(self, "BBL", year) for _ in range(bbl))
+        self.students.extend(Student(self, Track.BOL, year) for _ in range(bol))
+        self.students.extend(Student(self, Track.BBL, year) for _ in range(bbl))
         self.intake = bol + bbl + drawn_to_school
 
     def collect(self) -> None:
@@ -221,9 +223,9 @@ class LearningCommunityModel(Model):
     def propose_pilot(
         self,
         firm: Entrepreneur,
-        complexity: str,
+        complexity: Complexity | str,
         *,
-        target_group: str | None = None,
+        target_group: TargetGroup | str | None = None,
         provider: Provider | None = None,
     ) -> Pilot:
         """The one pilot factory: a firm's question becomes a proposed pilot (processes 3 and set-up).
@@ -236,14 +238,14 @@ class LearningCommunityModel(Model):
         """
         p = self.params
         partners = [firm]
-        if complexity == "complex":
+        if complexity == Complexity.COMPLEX:
             other = self.random_entrepreneur(exclude=firm)
             if other is not None:
                 partners.append(other)
         if target_group is None:
-            target_group = "adult" if self.rng.random() < p.adult_pilot_share else "initial"
+            target_group = TargetGroup.ADULT if self.rng.random() < p.adult_pilot_share else TargetGroup.INITIAL
         if provider is None:
-            adult_arm = target_group == "adult" and self.rng.random() < p.outside_provider_presence
+            adult_arm = TargetGroup(target_group) is TargetGroup.ADULT and self.rng.random() < p.outside_provider_presence
             provider = ADULT_ARM if adult_arm else SCHOOL
         pilot = Pilot(
             self, partners=partners, complexity=complexity, target_group=target_group, provider=provider,
@@ -312,8 +314,8 @@ class LearningCommunityModel(Model):
 
     def commit_funding(self, pilot: Pilot, plan: dict[str, float]) -> None:
         """Book a run's funding plan against the budgets and the public/private totals."""
-        self.government.municipal_budget_left_eur -= plan["municipal"]
-        self.school.budget_left_eur -= plan["school"]
+        self.government.spend_municipal(plan["municipal"])
+        self.school.spend(plan["school"])
         self.eur_public += plan["subsidy"] + plan["municipal"]
         self.eur_private += plan["firms"] + plan["school"] + plan["provider"] + plan["regular"]
 
@@ -323,12 +325,12 @@ class LearningCommunityModel(Model):
         the coaches' capacity when the school takes part."""
         learners: list[Student] = []
         year = self.month // 12
-        if pilot.target_group == "adult":
-            learners = [Student(self, "LLO", year) for _ in range(self.params.adult_learners_per_run)]
+        if pilot.target_group is TargetGroup.ADULT:
+            learners = [Student(self, Track.LLO, year) for _ in range(self.params.adult_learners_per_run)]
         elif pilot.provider == RIVAL_SCHOOL:
             # the rival runs the elective with its own students, a group as large as two coaches take
             size = int(self.params.coaches_per_run * self.params.coaching_capacity)
-            learners = [Student(self, "BOL", year, external=True) for _ in range(size)]
+            learners = [Student(self, Track.BOL, year, external=True) for _ in range(size)]
         if pilot.school_in_this_run:
             coaches = sum(1 for key in pilot.team if key[0] == "teacher")
             capacity = int(coaches * self.params.coaching_capacity)
@@ -340,19 +342,19 @@ class LearningCommunityModel(Model):
                     initial.append(student)
             learners += initial
         for learner in learners:
-            learner.in_pilot = True
+            learner.join_pilot()
         return learners
 
     def release_learners(self, learners: list[Student]) -> None:
         for learner in learners:
-            learner.in_pilot = False
-            if learner.track == "LLO" or learner.external:
+            learner.leave_pilot()
+            if learner.track is Track.LLO or learner.external:
                 learner.remove()  # adult learners leave (and are hired), the rival's go back there
 
     def record_participation(self, pilot: Pilot) -> None:
         """Register everyone in a starting run as an LLO participant (gains are added as they learn)."""
         for learner in pilot.learners:
-            group = "adult_learners" if learner.track == "LLO" else "students"
+            group = "adult_learners" if learner.track is Track.LLO else "students"
             self.gains[group].setdefault(learner.unique_id, 0.0)
         for key in pilot.team:
             if key[0] == "teacher":
@@ -363,13 +365,6 @@ class LearningCommunityModel(Model):
     def bank_gain(self, group: str, participant: object, amount: float) -> None:
         if participant in self.gains[group]:
             self.gains[group][participant] += amount
-
-    def release_pilot(self, pilot: Pilot) -> None:
-        """A pilot leaves the school's hands: free its coaches and learners."""
-        self.school.release_coaches(pilot)
-        self.release_learners(pilot.learners)
-        pilot.learners = []
-        pilot.in_run = False
 
     # ================================================================== measures
     def community_elements(self) -> dict[str, float]:
@@ -391,7 +386,7 @@ class LearningCommunityModel(Model):
             kinds += any(pilot.engagement() >= 0.5 for pilot in live)
             kinds += any(pilot.in_run for pilot in live)
             kinds += any(pilot.subsidy_months_left > 0 for pilot in live) or (
-                p.municipal_participation_budget_eur > 0 and any(pilot.target_group == "adult" for pilot in live)
+                p.municipal_participation_budget_eur > 0 and any(pilot.target_group is TargetGroup.ADULT for pilot in live)
             )
             kinds += self.cooperative.budget_left_eur > 0
         composition = kinds / 5.0
@@ -411,9 +406,9 @@ class LearningCommunityModel(Model):
     def _enrol_initial_cohorts(self) -> None:
         p = self.params
         for cohort in (-2, -1, 0):
-            self.students.extend(Student(self, "BOL", cohort) for _ in range(p.bol_intake_per_year))
+            self.students.extend(Student(self, Track.BOL, cohort) for _ in range(p.bol_intake_per_year))
         for cohort in (-1, 0):
-            self.students.extend(Student(self, "BBL", cohort) for _ in range(p.bbl_intake_per_year))
+            self.students.extend(Student(self, Track.BBL, cohort) for _ in range(p.bbl_intake_per_year))
 
     def _propose_initial_pilots(self) -> None:
         """The pilots on the table at the start, funded by the running programme (RIF 2014)."""

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
+from sim.agents.student import Track
+
 if TYPE_CHECKING:
     from sim.agents.entrepreneur import Entrepreneur
     from sim.agents.student import Student
@@ -71,21 +73,36 @@ class Fate(str, Enum):
     STRUCTURAL = "structural"
     FADED = "faded"
 
-COMPLEXITIES = ("simple", "complicated", "complex")
+class Complexity(str, Enum):
+    """How hard a question is (seed ch. 4: 'enkelvoudig', gecompliceerd, complex)."""
+
+    SIMPLE = "simple"
+    COMPLICATED = "complicated"
+    COMPLEX = "complex"
+
+
+class TargetGroup(str, Enum):
+    """Whom a pilot teaches."""
+
+    INITIAL = "initial"  # BOL/BBL students: an elective (keuzedeel)
+    ADULT = "adult"  # adult (LLO) learners
+
+
+COMPLEXITIES = tuple(c.value for c in Complexity)
 #: Run length in months: a simple question fits one semester (Smart Farming: six sessions in spring),
 #: others a school-year elective (Cowcept: a 240-hour keuzedeel over one year).  A calendar fact, not
 #: an uncertain constant.
-RUN_MONTHS = {"simple": 5, "complicated": 10, "complex": 10}
+RUN_MONTHS = {Complexity.SIMPLE: 5, Complexity.COMPLICATED: 10, Complexity.COMPLEX: 10}
 
 
 def complexity_demand(params, complexity: str) -> float:
     """Competence a question of this complexity demands (0-1; ``demand_*``)."""
-    return getattr(params, f"demand_{complexity}")
+    return getattr(params, f"demand_{Complexity(complexity).value}")
 
 
 def effort(params, complexity: str) -> float:
     """A firm's time burden of a pilot of this complexity (0-1 of the commitment scale; ``effort_*``)."""
-    return getattr(params, f"effort_{complexity}")
+    return getattr(params, f"effort_{Complexity(complexity).value}")
 
 SCHOOL, ADULT_ARM, RIVAL_SCHOOL, FIRM_PROVIDER = (
     Provider.SCHOOL, Provider.ADULT_ARM, Provider.RIVAL_SCHOOL, Provider.FIRM_PROVIDER
@@ -105,16 +122,16 @@ class Pilot(Agent):
         model: LearningCommunityModel,
         *,
         partners: list[Entrepreneur],
-        complexity: str,
-        target_group: str,
-        provider: Provider,
+        complexity: Complexity | str,
+        target_group: TargetGroup | str,
+        provider: Provider | str,
         clarity: float,
     ):
         super().__init__(model)
         self.index = len(model.pilots)
         self.partners = partners
-        self.complexity = complexity
-        self.target_group = target_group  # "initial" (BOL/BBL elective) or "adult" (LLO learners)
+        self.complexity = Complexity(complexity)
+        self.target_group = TargetGroup(target_group)
         self.provider = Provider(provider)
         self.clarity = clarity
         self.phase = Phase.PROPOSED
@@ -129,7 +146,7 @@ class Pilot(Agent):
         self.grown = 0  # steps along a growth path (grow)
         self.in_run = False
         self.run_months_left = 0
-        self.run_length = RUN_MONTHS[complexity]
+        self.run_length = RUN_MONTHS[self.complexity]
         self.months_waiting_for_decision = 0
         self.last_setback = ""
         # the first run and the decision after it (the documented cases are about these)
@@ -242,7 +259,7 @@ class Pilot(Agent):
         # Initial education may join an adult run of its own group (Samen in het groen: 'als ook
         # Terra met haar initiele opleiding zou aanhaken'), never one of a rival or a firm.
         self.school_in_this_run = self.provider == SCHOOL or structural or (
-            self.target_group == "adult" and self.provider == ADULT_ARM and school.joins_adult_run()
+            self.target_group is TargetGroup.ADULT and self.provider == ADULT_ARM and school.joins_adult_run()
         )
         team = school.assign_coaches(self) if self.school_in_this_run else []
         if self.provider != SCHOOL:
@@ -261,9 +278,9 @@ class Pilot(Agent):
         self.reserved_plan = None
         self.waiting_for = ""  # nothing missing any more
         self.learners = learners
-        if self.school_in_this_run and self.target_group == "adult":
+        if self.school_in_this_run and self.target_group is TargetGroup.ADULT:
             self.initial_education_involved = True
-        elif self.provider == SCHOOL and self.target_group == "initial":
+        elif self.provider == SCHOOL and self.target_group is TargetGroup.INITIAL:
             self.initial_education_involved = True
         model.network.work_together(team, [firm.key for firm in self.partners], 0.0)
         if self.first_run_month < 0:
@@ -326,8 +343,8 @@ class Pilot(Agent):
         for learner in self.learners:
             gains = (per_angle, per_angle * firm_knowledge, per_angle * autonomy)
             learner.learn(*gains)
-            model.bank_gain("adult_learners" if learner.track == "LLO" else "students", learner.unique_id, sum(gains))
-        hiring_value = 1.0 if self.target_group == "adult" else 0.5
+            model.bank_gain("adult_learners" if learner.track is Track.LLO else "students", learner.unique_id, sum(gains))
+        hiring_value = 1.0 if self.target_group is TargetGroup.ADULT else 0.5
         for firm in self.partners:
             firm.meet_future_staff(self, hiring_value * len(self.learners))
         model.school.release_coaches(self)
@@ -344,7 +361,7 @@ class Pilot(Agent):
         # An initial-education elective makes a name for whichever school runs it: the school's own
         # draws students to it, the rival's draws them away (Cowcept: 'bij Terra ... (en niet bij Nordwin)').
         in_a_school = self.provider in (SCHOOL, RIVAL_SCHOOL)
-        self.reputation = self.quality if self.target_group == "initial" and in_a_school else 0.0
+        self.reputation = self.quality if self.target_group is TargetGroup.INITIAL and in_a_school else 0.0
         if self.school_in_this_run:
             model.completed_school_runs.append(self.quality)  # embedding follows in process 10
         if self.phase is not Phase.STRUCTURAL:
@@ -403,7 +420,7 @@ class Pilot(Agent):
         Daardoor kan de school meer BOL-leerlingen trekken, maar ook meer (BBL)cursisten en
         LLO-deelnemers uit de regio'."""
         p = self.model.params
-        if self.target_group == "adult":
+        if self.target_group is TargetGroup.ADULT:
             return p.llo_fee_eur_per_learner * p.adult_learners_per_run
         return p.student_funding_eur_per_year * self.last_intake_drawn
 
@@ -502,13 +519,13 @@ class Pilot(Agent):
         uitbouwen' or 'beginnen met complexe vaagstukken en advanced skills op hele kleine schaal en dan
         middels iteratieslagen uitbreiden'."""
         p = self.model.params
-        if self.quality < p.growth_quality or self.complexity == "complicated":
+        if self.quality < p.growth_quality or self.complexity is Complexity.COMPLICATED:
             return
         if self.model.rng.random() >= p.growth_chance:
             return
-        if self.complexity == "simple":
-            self.complexity = "complicated"
-            self.run_length = RUN_MONTHS["complicated"]
+        if self.complexity is Complexity.SIMPLE:
+            self.complexity = Complexity.COMPLICATED
+            self.run_length = RUN_MONTHS[Complexity.COMPLICATED]
         else:
             others = [firm for firm in self.model.entrepreneurs if firm not in self.partners]
             if not others:
@@ -558,20 +575,36 @@ class Pilot(Agent):
         """
         self.provider = Provider(provider)
         if self.provider in (ADULT_ARM, FIRM_PROVIDER):
-            self.target_group = "adult"  # they run it as post-initial education ('postinitieel onderwijs')
+            self.target_group = TargetGroup.ADULT  # they run it as post-initial education ('postinitieel onderwijs')
         self.phase = Phase.TAKEN_OVER
         self.ready_since = self.model.month
         self.reputation = 0.0
-        self.model.release_pilot(self)
+        self.release()
         self._note_first_decision()
 
     def fade(self, reason: str) -> None:
         self.last_setback = reason
         self.phase = Phase.FADED
         self.fade_month = self.model.month
-        self.model.release_pilot(self)
+        self.release()
         self._note_first_decision()
         self.model.cooperative.reflect_on_fade(self)
+
+    def release(self) -> None:
+        """The pilot leaves its current hands: free its coaches and learners, stop any run."""
+        self.model.school.release_coaches(self)
+        self.model.release_learners(self.learners)
+        self.learners = []
+        self.in_run = False
+
+    def lose_coach(self, key: tuple[str, int]) -> None:
+        """A coaching teacher left the school (School.replace_teachers)."""
+        self.team.remove(key)
+
+    def receive_subsidy(self, months: int) -> None:
+        """A grant (Government.grant) pays for ``months`` from now."""
+        self.subsidy_months_left = months
+        self.ever_subsidised = months > 0
 
     def clarify_agreements(self, share: float) -> None:
         """A mediation: the agreements' clarity closes ``share`` of its gap, and the school's next
@@ -654,8 +687,8 @@ class Pilot(Agent):
         end = self.fade_month if self.fade_month >= 0 else self.model.month + 1
         return {
             "pilot_id": self.index,
-            "target_group": self.target_group,
-            "complexity": self.complexity,
+            "target_group": self.target_group.value,
+            "complexity": self.complexity.value,
             "provider": self.provider.value,
             "fate": self.phase.value,
             "fate_class": fate.value if (fate := self.fate_class()) is not None else "",
@@ -677,10 +710,11 @@ class Pilot(Agent):
         }
 
 
-def draw_complexity(rng: np.random.Generator, simple_share: float, complex_share: float) -> str:
+def draw_complexity(rng: np.random.Generator, simple_share: float, complex_share: float) -> Complexity:
+    """A question's complexity from the simple/complex shares (the rest complicated)."""
     u = rng.random()
     if u < simple_share:
-        return "simple"
+        return Complexity.SIMPLE
     if u < simple_share + complex_share:
-        return "complex"
-    return "complicated"
+        return Complexity.COMPLEX
+    return Complexity.COMPLICATED

@@ -210,7 +210,7 @@ class School(Agent):
             self.teachers.remove(teacher)
             self.model.network.remove_person(teacher.key)
             if teacher.pilot is not None:
-                teacher.pilot.team.remove(teacher.key)
+                teacher.pilot.lose_coach(teacher.key)
             self._hire_teacher()
         for teacher in self.teachers:
             teacher.tenure_months += 1
@@ -288,6 +288,10 @@ class School(Agent):
 
     def start_budget_year(self) -> None:
         self.budget_left_eur = self.model.params.school_innovation_budget_eur
+
+    def spend(self, amount_eur: float) -> None:
+        """Book the school's contribution to a run against this year's innovation budget."""
+        self.budget_left_eur -= amount_eur
 
     # ------------------------------------------------------------------ 10. embedding
     def embed_run(self, quality: float) -> None:
