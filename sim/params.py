@@ -71,7 +71,7 @@ class Params(BaseModel):
 
     # ----------------------------------------------------------------------------- management
     management_turnover_rate: float = param(
-        0.15, unit="director changes/year", plausible=(0.0, 1.5), ge=0.0, le=12.0,
+        0.15, unit="director changes/year", plausible=(0.05, 1.5), ge=0.0, le=12.0,
         group="management", factor=True,
         description="Hazard of a director change in the calm regime, while a permanent director is in office.",
         source=f"{SEED}, versnellers 'Probeer te veel personele wisselingen te voorkomen'; with the turbulent "

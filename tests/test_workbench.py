@@ -75,7 +75,7 @@ def test_study_config_changes_sizes_and_resolves_paths(monkeypatch: pytest.Monke
     top = ["complex_question_share", "initial_embedding"]
     sobol = workbench.study_config("configs/sensitivity/baseline_sobol.toml", factors=top,
                                    ranges=workbench.factor_ranges(morris, top), compare_with=["results/m"])
-    assert sobol.factor_names == top and sobol.factors[0].high == 0.6  # the screening's narrowed range
+    assert sobol.factor_names == top and sobol.factors[0].high == 0.4  # the screening's range
     assert sobol.compare_with == (str(REPO / "results/m"),)
     with pytest.raises(ConfigError, match="replicates"):
         workbench.study_config("configs/sweeps/turnover_x_cofunding.toml", replicates=0)
