@@ -13,11 +13,16 @@ from experiments.analysis.compare import ScenarioResult, fate_shares
 from experiments.analysis.fates import mean_fade_after_subsidy_end, never_started_share, started_fate_shares
 from experiments.designs.seeds import replicate_seeds
 from experiments.execution.replicates import run_replicates
-from experiments.plots.colours import PHASE_COLOURS
+from experiments.plots.colours import FATE_COLOURS, PHASE_COLOURS
 from experiments.plots.compare import plot_fates_by_scenario
 from experiments.plots.scenario import plot_fade_timing, plot_fates
 from experiments.store.runfolder import tables
 from sim import Params
+
+
+#: Fate (pilot table, ``fate_class``) -> the run summary's share of started pilots with that fate.
+SUMMARY_OF = {"structural": "structural_share", "taken_over": "taken_over_share",
+              "continued_by_adult_arm": "adult_arm_share", "faded": "faded_share"}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +36,8 @@ def test_fate_shares_are_the_summary_shares(frames) -> None:
     shares = started_fate_shares(frames["pilots"])
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     runs = frames["runs"].set_index("replicate")
-    for fate in ("structural", "taken_over", "faded"):
-        assert shares[fate].mean() == pytest.approx(runs[f"{fate}_share"].mean()), fate
+    for fate, field in SUMMARY_OF.items():
+        assert shares[fate].mean() == pytest.approx(runs[field].mean()), fate
     assert mean_fade_after_subsidy_end(frames["pilots"]).mean() == pytest.approx(
         runs["mean_fade_after_subsidy_end"].mean())
     assert (never_started_share(frames["pilots"]) > 0).any()  # the figure's "never started" bar is not empty
@@ -44,9 +49,10 @@ def test_fates_figure_shows_the_summary_shares_in_phase_colours(frames) -> None:
     labels = [t.get_text() for t in ax.get_xticklabels()]
     bars = dict(zip(labels, ax.patches, strict=True))
     runs = frames["runs"]
-    for fate, label in (("taken_over", "taken over"), ("faded", "faded"), ("structural", "structural")):
-        assert bars[label].get_height() == pytest.approx(runs[f"{fate}_share"].mean())
-        assert bars[label].get_facecolor() == pytest.approx(to_rgba(PHASE_COLOURS[fate]))
+    for fate, field in SUMMARY_OF.items():
+        label = fate.replace("_", " ").replace("continued ", "continued\n")
+        assert bars[label].get_height() == pytest.approx(runs[field].mean())
+        assert bars[label].get_facecolor() == pytest.approx(to_rgba(FATE_COLOURS[fate]))
     assert "never started\n(of proposed)" in labels
     assert bars["never started\n(of proposed)"].get_height() == pytest.approx(
         never_started_share(frames["pilots"]).mean())
@@ -66,6 +72,7 @@ def test_comparison_fates_sum_to_one_per_scenario(frames) -> None:
     fig = plot_fates_by_scenario([result])
     assert sum(bar.get_width() for bar in fig.axes[0].patches) == pytest.approx(1.0)
     assert pd.DataFrame(shares)["taken_over"].mean() == pytest.approx(frames["runs"]["taken_over_share"].mean())
+    assert fig.axes[0].patches[0].get_facecolor() == pytest.approx(to_rgba(FATE_COLOURS[list(shares[0])[0]]))
 
 
 def test_viewer_uses_the_same_phase_colours() -> None:

@@ -36,6 +36,7 @@ METRICS: dict[str, str] = {
     "continued_by_school_y10": "continued by the school at year 10 (share of started pilots)",
     "structural_share": "structural (share of started pilots)",
     "taken_over_share": "taken over by others (share of started pilots)",
+    "adult_arm_share": "continued by the school group's adult arm, without initial education (share of started pilots)",
     "faded_share": "faded (share of started pilots)",
     "llo_participants": "LLO participants: students and adult learners (count)",
     "gain_students": "learning gain per participating student (0-1 scale)",
@@ -61,9 +62,10 @@ def continuation_curve(outcome: RunOutcome) -> np.ndarray:
 
 
 def fate_shares(outcome: RunOutcome) -> dict[str, float] | None:
-    """Share of started pilots in each fate at the horizon (every phase, 0 where none); None when the run
-    started no pilot (it then has no share, as in the model's summary)."""
-    pilots = pd.DataFrame(outcome.pilots, columns=["fate", "first_run_month"]).assign(replicate=0)
+    """Share of started pilots in each fate at the horizon (``fate_class``: continued with initial
+    education, continued by the adult arm, taken over by others, structural, faded; 0 where none); None
+    when the run started no pilot (it then has no share, as in the model's summary)."""
+    pilots = pd.DataFrame(outcome.pilots, columns=["fate_class", "first_run_month"]).assign(replicate=0)
     shares = started_fate_shares(pilots)
     return None if shares.empty else shares.iloc[0].to_dict()
 

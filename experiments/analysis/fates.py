@@ -11,7 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim import SERIES_FIELDS
+from sim import FATES, SERIES_FIELDS
+
+#: The pilot-table column a started pilot's fate is read from (the model's ``Fate`` values, in
+#: :data:`sim.FATES` order; '' for a pilot that never ran).
+FATE_COLUMN = "fate_class"
 
 
 def phase_names() -> list[str]:
@@ -26,20 +30,22 @@ def _started(pilots: pd.DataFrame) -> pd.Series:
 
 
 def started_fate_shares(pilots: pd.DataFrame) -> pd.DataFrame:
-    """Per replicate, the share of its started pilots in each fate (phase at the horizon).
+    """Per replicate, the share of its started pilots in each fate at the horizon (``fate_class``).
 
     One row per replicate that started at least one pilot (a run without one has no share, as in the
-    model's summary, where it is NaN); one column per phase in model order, 0 where no pilot ended
-    there; each row sums to 1.  The mean of a column over rows is the summary's ``<fate>_share``.
+    model's summary, where it is NaN); one column per fate in :data:`sim.FATES` order, 0 where no pilot
+    ended there; each row sums to 1.  The mean of a column over rows is the summary's share:
+    ``taken_over`` -> ``taken_over_share``, ``continued_by_adult_arm`` -> ``adult_arm_share``,
+    ``structural`` -> ``structural_share``, ``faded`` -> ``faded_share``.
     """
-    phases = phase_names()
+    fates = list(FATES)
     started = pilots[_started(pilots)]
     if started.empty:
-        return pd.DataFrame(columns=phases, dtype=float)
-    counts = pd.crosstab(started["replicate"], started["fate"].astype(str))
+        return pd.DataFrame(columns=fates, dtype=float)
+    counts = pd.crosstab(started["replicate"], started[FATE_COLUMN].astype(str))
     shares = counts.div(counts.sum(axis=1), axis=0)
-    extra = sorted(set(shares.columns) - set(phases))
-    return shares.reindex(columns=phases + extra, fill_value=0.0).astype(float)
+    extra = sorted(set(shares.columns) - set(fates))
+    return shares.reindex(columns=fates + extra, fill_value=0.0).astype(float)
 
 
 def never_started_share(pilots: pd.DataFrame) -> pd.Series:

@@ -19,6 +19,16 @@ PHASE_COLOURS: dict[str, str] = {
     "faded": "#d55e00",
 }
 
+#: Fate of a started pilot at the horizon (``sim.FATES``) -> colour: the colour of the phase it ends in;
+#: the adult arm (the school group's own adult provider) reddish purple, its own fate.
+FATE_COLOURS: dict[str, str] = {
+    "continued_with_initial_education": PHASE_COLOURS["continued"],
+    "continued_by_adult_arm": "#cc79a7",
+    "taken_over": PHASE_COLOURS["taken_over"],
+    "structural": PHASE_COLOURS["structural"],
+    "faded": PHASE_COLOURS["faded"],
+}
+
 #: Pilots that never ran (share of proposed pilots).
 NEVER_STARTED_COLOUR = "#bbbbbb"
 
@@ -29,6 +39,16 @@ CONTINUATION_COLOUR = PHASE_COLOURS["continued"]
 def phase_colour(phase: str) -> str:
     """The colour of a phase or fate (grey for anything unknown)."""
     return PHASE_COLOURS.get(phase, "#777777")
+
+
+def fate_colour(fate: str) -> str:
+    """The colour of a fate (grey for anything unknown)."""
+    return FATE_COLOURS.get(fate, PHASE_COLOURS.get(fate, "#777777"))
+
+
+def fate_label(fate: str) -> str:
+    """A fate for a legend: ``continued_by_adult_arm`` -> ``continued by adult arm``; '' -> never started."""
+    return fate.replace("_", " ") if fate else "never started"
 
 
 def phase_label(phase: str, at_horizon: bool = False) -> str:

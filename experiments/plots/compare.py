@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from experiments.analysis.compare import ScenarioResult
-from experiments.analysis.fates import phase_names
-from experiments.plots.colours import phase_colour, phase_label
+from experiments.plots.colours import fate_colour, fate_label
 from experiments.plots.figures import figure_for
+from sim import FATES
 
 CURVES_PNG = "continuation_curves.png"
 FATES_PNG = "fates_by_scenario.png"
@@ -55,7 +55,7 @@ def plot_fates_by_scenario(results: list[ScenarioResult], *, ax: Axes | None = N
     """Stacked bars: share of started pilots in each fate at the horizon (per run, mean over the runs that
     started a pilot; each bar sums to 1), per scenario; the label says how many runs started none."""
     fig, ax = figure_for(ax, (9, 0.6 * len(results) + 2))
-    phases = [phase for phase in phase_names() if any(phase in r.fates.columns for r in results)]
+    phases = [fate for fate in FATES if any(fate in r.fates.columns for r in results)]
     names = []
     for r in results:
         runs = len(r.curves)
@@ -65,7 +65,7 @@ def plot_fates_by_scenario(results: list[ScenarioResult], *, ax: Axes | None = N
     for phase in phases:
         shares = np.array([np.nan_to_num(r.fates[phase].mean()) if phase in r.fates.columns else 0.0
                            for r in results])
-        ax.barh(names, shares, left=left, label=phase_label(phase, at_horizon=True), color=phase_colour(phase))
+        ax.barh(names, shares, left=left, label=fate_label(phase), color=fate_colour(phase))
         left += shares
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

@@ -22,7 +22,9 @@ from experiments.analysis.fates import (
     fade_offsets, mean_fade_after_subsidy_end, never_started_share, phase_names, started_fate_shares,
 )
 from experiments.analysis.summary import mean_ci
-from experiments.plots.colours import CONTINUATION_COLOUR, NEVER_STARTED_COLOUR, phase_colour, phase_label
+from experiments.plots.colours import (
+    CONTINUATION_COLOUR, NEVER_STARTED_COLOUR, fate_colour, fate_label, phase_colour, phase_label,
+)
 from experiments.plots.figures import figure_for, save_figure
 
 PHASES_PNG = "phases.png"
@@ -83,14 +85,14 @@ def plot_fates(pilots: pd.DataFrame, title: str = "", *, ax: Axes | None = None)
     of *proposed* pilots that never started (its own denominator)."""
     fig, ax = figure_for(ax, (9, 4.5))
     shares = started_fate_shares(pilots)
-    fates = [f for f in shares.columns if f != "proposed"]
+    fates = [f for f in shares.columns if f]
     cis = [mean_ci(shares[f].to_numpy()) for f in fates]
     never = mean_ci(never_started_share(pilots).to_numpy())
-    labels = [phase_label(f, at_horizon=True) for f in fates]
+    labels = [fate_label(f).replace("continued ", "continued\n") for f in fates]
     x = np.arange(len(fates))
     means = np.array([c.mean for c in cis], dtype=float)
     errors = np.array([[c.mean - c.low, c.high - c.mean] if np.isfinite(c.low) else [0, 0] for c in cis]).T
-    ax.bar(x, np.nan_to_num(means), color=[phase_colour(f) for f in fates],
+    ax.bar(x, np.nan_to_num(means), color=[fate_colour(f) for f in fates],
            yerr=errors if len(fates) else None, capsize=3, label="share of started pilots")
     for xi, value in zip(x, means, strict=True):
         if np.isfinite(value):
@@ -105,7 +107,7 @@ def plot_fates(pilots: pd.DataFrame, title: str = "", *, ax: Axes | None = None)
     ax.set_xticks([*x, gap], [*labels, "never started\n(of proposed)"])
     replicates = pilots["replicate"].nunique() if len(pilots) else 0
     ax.set_title(title or f"Fate of pilots at the horizon ({replicates} replicates)")
-    ax.set_xlabel("phase at the horizon")
+    ax.set_xlabel("fate at the horizon")
     ax.set_ylabel("share of started pilots\n(per run, mean over replicates)")
     ax.set_ylim(0, 1.08)
     ax.tick_params(axis="x", rotation=20)
