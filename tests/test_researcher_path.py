@@ -164,7 +164,7 @@ def test_extends_circle_and_bad_parent_are_one_error_each(tmp_path: Path) -> Non
 def test_plus_composes_and_names_the_scenario() -> None:
     scenario = scenario_argument("our_region+stable_management")
     assert scenario.name == "our_region+stable_management"
-    assert scenario.params.management_turnover_rate == 0.15  # the accelerator over the region's 0.5
+    assert scenario.params.management_turnover_rate == 0.1  # the accelerator over the region's 0.5
     assert scenario.params.school_cofunding_willingness == 0.2  # the region's, untouched by the accelerator
 
 
