@@ -126,9 +126,9 @@ def resolve_reference(reference: str | Path, named_in: Path | None) -> Path:
         return path  # as given (messages name it so)
     base = named_in.resolve().parent if named_in is not None else Path.cwd()
     if (base / path).exists() or not (path.parts and path.parts[0] == "configs"):
-        return base / path
+        return path if named_in is None else base / path
     roots = [root for root in (project_of(base), project_of(Path.cwd()), INSTALLED_PROJECT) if root is not None]
     for root in roots:
         if (root / path).exists():
             return root / path
-    return base / path
+    return path if named_in is None else base / path  # not found: as given, so the message names it so
