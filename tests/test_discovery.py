@@ -218,6 +218,7 @@ def test_box_index_and_writer(tables, result, tmp_path):
     folder = tmp_path / "discovery" / "y"
     written = write_discovery(result, folder)
     assert sorted(p.name for p in written) == sorted(p.name for p in folder.iterdir())
+    assert "manifest.json" in [p.name for p in written]
     assert pd.read_csv(folder / "cases.csv")["is_case"].sum() == result.cases.n_cases
     trajectory = pd.read_csv(folder / "trajectory.csv")
     assert list(trajectory.columns[:5]) == ["search", "box", "coverage", "density", "n_restricted"]

@@ -35,7 +35,8 @@ Steps (Bryant & Lempert 2010; Kwakkel & Jaxa-Rozen 2016):
 Mistakes in the user's request raise :class:`DiscoveryInputError` (the CLI maps it to exit code 2):
 an output the runs do not have, a condition that no point or every point meets, a factor whose range has
 zero width, a box index beyond the trajectory.  :func:`write_discovery` writes ``trajectory.csv``,
-``limits.csv``, ``cart.csv``, ``feature_scores.csv``, ``cases.csv`` and ``report.md`` to a folder atomically.
+``limits.csv``, ``cart.csv``, ``feature_scores.csv``, ``cases.csv``, ``report.md`` and ``manifest.json``
+to a folder all or nothing.
 
 ``trajectory.csv`` and ``limits.csv`` carry a ``search`` column (1 = first box, 2 = covering box) beside the
 ``box`` column (index on that search's trajectory, the number ``--box K`` takes), so both searches fit
@@ -62,16 +63,16 @@ Wadsworth.  Geurts, P., Ernst, D. and Wehenkel, L. (2006). Extremely randomized 
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from experiments.store.atomic import atomic_write_json, staged_folder
+from experiments.store.manifest import MANIFEST_FILE
 
 TRAJECTORY_CSV = "trajectory.csv"
 LIMITS_CSV = "limits.csv"
@@ -751,49 +752,49 @@ def report_markdown(result: DiscoveryResult) -> str:
     return "\n".join(lines)
 
 
-def write_folder_atomically(folder: Path, files: dict[str, str]) -> list[Path]:
-    """Write text ``files`` (name -> content) as the folder ``folder``, all or nothing.
+def write_folder(folder: Path, files: Mapping[str, str], *, manifest: Mapping[str, object] | None = None,
+                 extra: Callable[[Path], None] | None = None) -> list[Path]:
+    """Write text ``files`` (name -> content), a ``manifest.json`` and whatever ``extra(staging)`` adds
+    (figures) as the folder ``folder``, all or nothing.
 
-    They go into a temporary sibling folder first, which then takes the place of ``folder``; an earlier
-    folder of that name is moved aside and removed only once the new one is in place.
+    Uses :func:`experiments.store.atomic.staged_folder`: everything goes into a temporary sibling folder,
+    which then takes the place of ``folder``; an earlier folder written here (it has a manifest) is removed
+    only once the new one is in place, and put back if the swap fails.  Returns every file written.
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging = folder.parent / f".{folder.name}.partial-{tag}"
-    old = folder.parent / f".{folder.name}.old-{tag}"
-    staging.mkdir()
-    try:
+    with staged_folder(folder, force=True) as staging:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
-        if folder.exists():
-            os.rename(folder, old)
-        os.rename(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if old.exists() and not folder.exists():
-            os.rename(old, folder)  # put the earlier result back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    return [folder / name for name in files]
+        atomic_write_json(staging / MANIFEST_FILE, dict(manifest or {}))
+        if extra is not None:
+            extra(staging)
+    return sorted(folder.iterdir())
 
 
-def write_discovery(result: DiscoveryResult, folder: Path) -> list[Path]:
-    """Write ``trajectory.csv``, ``limits.csv``, ``cart.csv``, ``feature_scores.csv``, ``cases.csv`` (the
-    per-point table of :class:`Cases`) and ``report.md`` to ``folder`` all or nothing
-    (:func:`write_folder_atomically`)."""
-    return write_folder_atomically(folder, {
+def discovery_files(result: DiscoveryResult) -> dict[str, str]:
+    """The tables and report of a discovery, file name -> text."""
+    return {
         TRAJECTORY_CSV: trajectory_table(result).to_csv(index=False),
         LIMITS_CSV: limits_table(result).to_csv(index=False),
         CART_CSV: cart_table(result).to_csv(index=False),
         FEATURES_CSV: result.features.to_csv(index=False),
         CASES_CSV: result.cases.table.to_csv(index=False),
         REPORT_MD: report_markdown(result),
-    })
+    }
+
+
+def write_discovery(result: DiscoveryResult, folder: Path, *, manifest: Mapping[str, object] | None = None,
+                    extra: Callable[[Path], None] | None = None) -> list[Path]:
+    """Write ``trajectory.csv``, ``limits.csv``, ``cart.csv``, ``feature_scores.csv``, ``cases.csv`` (the
+    per-point table of :class:`Cases`), ``report.md`` and ``manifest.json`` (the settings, and what the
+    caller adds) to ``folder`` all or nothing (:func:`write_folder`)."""
+    record = {"kind": "discovery", "output": result.cases.output, "condition": result.cases.description,
+              "settings": {k: v for k, v in result.settings}, **dict(manifest or {})}
+    return write_folder(folder, discovery_files(result), manifest=record, extra=extra)
 
 
 __all__ = ["Box", "BoxSearch", "CartBox", "Cases", "DiscoveryInputError", "DiscoveryResult", "FactorLimit",
            "Trajectory", "cart_boxes", "cart_table", "cases_of_interest", "check_box_index", "check_condition",
            "check_factor_ranges", "check_output", "choose_box", "default_factors", "discover", "feature_scores",
            "limits_table", "prim_search", "prim_trajectory", "quasi_p_values", "report_markdown",
-           "resample_shares", "trajectory_table", "write_discovery", "write_folder_atomically"]
+           "resample_shares", "trajectory_table", "discovery_files", "write_discovery", "write_folder"]

@@ -39,14 +39,14 @@ Savage, L. J. (1951). The theory of statistical decision. Journal of the America
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.discovery import DiscoveryInputError, write_folder_atomically
+from experiments.analysis.discovery import DiscoveryInputError, write_folder
 
 ROBUSTNESS_CSV = "robustness.csv"
 REPORT_MD = "report.md"
@@ -290,10 +290,14 @@ def report_markdown(result: RobustnessResult) -> str:
     return "\n".join(lines)
 
 
-def write_robustness(result: RobustnessResult, folder: Path) -> list[Path]:
-    """Write ``robustness.csv`` and ``report.md`` to ``folder`` all or nothing."""
-    return write_folder_atomically(folder, {ROBUSTNESS_CSV: result.table.to_csv(index=False),
-                                            REPORT_MD: report_markdown(result)})
+def write_robustness(result: RobustnessResult, folder: Path, *, manifest: Mapping[str, object] | None = None,
+                     extra: Callable[[Path], None] | None = None) -> list[Path]:
+    """Write ``robustness.csv``, ``report.md`` and ``manifest.json`` (settings plus what the caller adds) to
+    ``folder`` all or nothing; ``extra(staging)`` may add figures."""
+    settings = {k: v for k, v in result.settings}
+    record = {"kind": "robustness", "settings": settings, **dict(manifest or {})}
+    return write_folder(folder, {ROBUSTNESS_CSV: result.table.to_csv(index=False),
+                                 REPORT_MD: report_markdown(result)}, manifest=record, extra=extra)
 
 
 __all__ = ["GOALS", "METRICS", "ROBUSTNESS_COLUMNS", "RobustnessResult", "best_by_metric", "future_metrics",

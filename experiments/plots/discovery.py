@@ -2,7 +2,7 @@
 
 Every function draws into a given ``ax`` (and returns its figure) or, without one, builds a bare
 ``matplotlib.figure.Figure`` with the Agg canvas attached -- never through pyplot, so nothing changes the
-global backend or leaves figures open in a notebook.  Saving is a separate step (:func:`save_figure`).
+global backend or leaves figures open in a notebook.  Saving is a separate step (:func:`experiments.plots.figures.save_figure`, re-exported here).
 
 * :func:`plot_trajectory` -- coverage against density along the peeling trajectory, coloured by the
   number of restricted factors, the chosen box ringed (as EMA Workbench's ``show_tradeoff``);
@@ -17,35 +17,20 @@ global backend or leaves figures open in a notebook.  Saving is a separate step 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from experiments.analysis.discovery import BoxSearch, DiscoveryResult
 from experiments.analysis.robustness import RobustnessResult
-
-DPI = 150
-
+from experiments.plots.figures import new_figure, save_figure
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot()
-
-
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` as PNG (150 dpi) to ``path`` via a temporary file, so a killed process leaves no half file."""
-    path = Path(path)
-    temp = path.with_name(f".tmp-{path.name}")
-    fig.savefig(temp, dpi=DPI, bbox_inches="tight", format="png")
-    temp.replace(path)
-    return path
+    return new_figure(figsize=figsize)
 
 
 def plot_trajectory(search: BoxSearch, ax: Axes | None = None) -> Figure:
@@ -107,8 +92,8 @@ def plot_pairwise(result: DiscoveryResult, search: int = 1, figsize_per: float =
     pairs = list(itertools.combinations(names, 2))
     cols = min(3, len(pairs))
     rows = int(np.ceil(len(pairs) / cols))
-    fig = Figure(figsize=(figsize_per * cols + 0.5, figsize_per * rows + 0.3))
-    FigureCanvasAgg(fig)
+    fig, first = new_figure(figsize=(figsize_per * cols + 0.5, figsize_per * rows + 0.3))
+    fig.delaxes(first)  # the grid is added below
     table = result.cases.table
     is_case = table["is_case"].to_numpy()
     factors = list(chosen.trajectory.factors)
