@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from experiments.cli import cases, discover, run, studies, viz
+from experiments.cli import cases, discover, robust, run, studies, viz
 
 app = typer.Typer(
     name="lcsim",
@@ -18,5 +18,5 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (run, cases, studies, viz, discover):
+for _module in (run, cases, studies, viz, discover, robust):
     _module.register(app)
