@@ -152,3 +152,33 @@ def test_the_shipped_accelerators_file_is_valid_and_compares_nine_policies(monke
         from experiments.config.robust import robust_from_dict
 
         robust_from_dict({**config.file.model_dump(), "policies": {"only": {}}})
+
+
+def test_lcsim_policies_from_scenario_files_run_through_the_engine(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    body = """
+name = "two"
+model = "lcsim"
+scenario = "configs/scenarios/baseline.toml"
+uncertain = ["management_turnover_rate", "external_stress"]
+futures = 3
+replicates = 1
+seed = 4
+[policies]
+baseline = "configs/scenarios/baseline.toml"
+all_accelerators = "configs/scenarios/all_accelerators.toml"
+[outputs.continued_by_school_y5]
+goal = "max"
+threshold = 0.25
+[analysis]
+bootstrap = 0
+"""
+    config = write(tmp_path, body)
+    result = lcsim("robust", config, "--out", tmp_path / "two", "--backend", "serial")
+    assert result.exit_code == 0, result.output
+    runs = RunSet.open(tmp_path / "two").read_runs()
+    assert len(runs) == 3 and {"baseline.continued_by_school_y5", "all_accelerators.continued_by_school_y5"} <= set(runs)
+    table = pd.read_csv(tmp_path / "two" / "robustness" / "robustness.csv")
+    assert set(table["policy"]) == {"baseline", "all_accelerators"}
+    report = (tmp_path / "two" / "robustness" / "report.md").read_text()
+    assert "all_accelerators sets management_turnover_rate" in report  # the override is stated

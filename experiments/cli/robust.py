@@ -73,7 +73,7 @@ def robust(
     try:
         study = run_robust(robust_config, out, backend=BackendSpec(backend, n_workers), chunk_size=n_chunk,
                            command=shlex.join(sys.argv), say=lambda text: typer.echo(text, err=True))
-    except RunSetBusyError as exc:
+    except (RunSetBusyError, ConfigError) as exc:  # a busy run set; design points the model would refuse
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         typer.echo(f"interrupted; finished runs are kept in {out}. Continue with: lcsim robust {config}", err=True)

@@ -115,7 +115,7 @@ class RobustConfig(BaseModel):
     """The file as written."""
     base: dict[str, Any]
     """Parameters of every run before the policy's levers and the future's values (scenario + [parameters])."""
-    levers: dict[str, dict[str, float]]
+    levers: dict[str, dict[str, Any]]
     """Policy name -> the inputs it sets, in policy order."""
     uncertain_ranges: dict[str, tuple[float, float]]
     """Uncertain factor -> its [low, high] range in the Latin hypercube."""
@@ -141,6 +141,34 @@ def load_robust(path: str | Path) -> RobustConfig:
     raw = read_config_bytes(path, "robustness")
     document = parse_toml(path, raw)
     return robust_from_dict(document, source=str(path), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def robust_config(path: str | Path, *, root: str | Path, **changes: Any) -> RobustConfig:
+    """Load a robustness file with some top-level fields changed (a table is merged into the file's table),
+    relative scenario paths taken from ``root`` (the project root), validated as ``lcsim robust`` does.
+
+    The config's ``sha256`` is that of the changed document, so a changed size makes a new run set.
+    """
+    import json
+
+    root = Path(root)
+    source = Path(path) if Path(path).is_absolute() else root / path
+    document = parse_toml(source, read_config_bytes(source, "robustness"))
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(document.get(key), dict):
+            document[key] = {**document[key], **value}
+        else:
+            document[key] = value
+
+    def rooted(text: Any) -> Any:
+        return str(root / text) if isinstance(text, str) and not Path(text).is_absolute() else text
+
+    if "scenario" in document:
+        document["scenario"] = rooted(document["scenario"])
+    if isinstance(document.get("policies"), dict):
+        document["policies"] = {k: rooted(v) for k, v in document["policies"].items()}
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    return robust_from_dict(document, source=str(source), sha256=digest)
 
 
 def _pydantic_problems(exc: ValidationError, document: dict[str, Any], source: str) -> list[str]:
@@ -304,4 +332,5 @@ def _scenario_levers(path: str, where: str, source: str, problems: list[str]) ->
         return {}
 
 
-__all__ = ["OutputGoal", "RobustAnalysis", "RobustConfig", "RobustFile", "load_robust", "robust_from_dict"]
+__all__ = ["OutputGoal", "RobustAnalysis", "RobustConfig", "RobustFile", "load_robust", "robust_config",
+           "robust_from_dict"]

@@ -151,4 +151,28 @@ def analyse_robust(runset: RunSet) -> tuple[Any, Path]:
     return result, folder
 
 
-__all__ = ["ROBUSTNESS_DIR", "RobustStudy", "analyse_robust", "check_runset_matches", "policy_runs", "run_robust", "study_config"]
+def open_or_run_robust(robust: RobustConfig, out_dir: Path, *, reuse: bool = True,
+                       backend: BackendSpec | str = "processes", workers: int = 1,
+                       say: Callable[[str], None] = print) -> RobustStudy:
+    """The analysed robustness run set of ``robust`` in ``out_dir/<name>-<first 10 digits of its sha256>``:
+    run if absent, continued if incomplete, re-analysed if complete (``reuse=False`` starts again)."""
+    import shutil
+
+    folder = Path(out_dir) / f"{robust.name}-{(robust.sha256 or 'nohash')[:10]}"
+    if folder.exists() and not reuse:
+        check_runset_matches(RunSet.open(folder), robust)  # never deletes a folder it did not write
+        shutil.rmtree(folder)
+    if folder.exists():
+        runset = RunSet.open(folder)
+        check_runset_matches(runset, robust)
+        if len(runset.done_run_ids()) == runset.n_runs:
+            say(f"{robust.name}: reopened {folder} ({runset.n_runs} runs on disk)")
+            result, analysis_folder = analyse_robust(runset)
+            return RobustStudy(runset, result, analysis_folder, 0, True)
+    runs = len(robust.levers) * robust.file.futures * robust.file.replicates
+    say(f"{robust.name}: {len(robust.levers)} policies x {robust.file.futures} futures x {robust.file.replicates} "
+        f"replicates = {runs} model runs -> {folder}")
+    return run_robust(robust, folder, backend=backend, workers=workers, say=say)
+
+
+__all__ = ["ROBUSTNESS_DIR", "RobustStudy", "analyse_robust", "check_runset_matches", "open_or_run_robust", "policy_runs", "run_robust", "study_config"]
