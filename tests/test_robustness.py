@@ -107,7 +107,7 @@ def test_plots_show_every_policy():
     assert steps[0].get_ydata()[-1] == pytest.approx(1.0)
     assert any(line.get_label() == "threshold 3" for line in lines)
     regret = plot_regret(res, "y")
-    assert [t.get_text() for t in regret.axes[0].get_xticklabels()] == ["A", "B"]
+    assert [t.get_text() for t in regret.axes[0].get_yticklabels()] == ["A", "B"]  # one row per policy
     assert Gcf.get_num_fig_managers() == 0
 
 

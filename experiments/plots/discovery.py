@@ -131,13 +131,15 @@ def plot_policy_cdf(result: RobustnessResult, output: str, ax: Axes | None = Non
 
 
 def plot_regret(result: RobustnessResult, output: str, ax: Axes | None = None) -> Figure:
-    """Box plot of each policy's regret over futures (shortfall from the best policy in the same future)."""
-    fig, ax = _axes(ax)
+    """Box plot of each policy's regret over futures (shortfall from the best policy in the same future),
+    one row per policy (horizontal, so long policy names stay readable)."""
     regret = result.regret[output]
-    ax.boxplot([row.to_numpy(dtype=float) for _, row in regret.iterrows()], whis=(0, 100))
-    ax.set_xticks(range(1, len(regret) + 1), [str(p) for p in regret.index])
-    ax.set_ylabel(f"regret in {output} (whiskers: minimum and maximum)")
-    ax.set_xlabel("policy")
+    fig, ax = _axes(ax, (7.0, 1.2 + 0.42 * len(regret)))
+    ax.boxplot([row.to_numpy(dtype=float) for _, row in regret.iterrows()], whis=(0, 100), orientation="horizontal")
+    ax.set_yticks(range(1, len(regret) + 1), [str(p).replace("_", " ") for p in regret.index])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"regret in {output} over futures (whiskers: minimum and maximum)")
+    ax.set_title("regret: shortfall from the best policy in the same future", fontsize=10)
     return fig
 
 
