@@ -79,13 +79,16 @@ def plot_box_limits(search: BoxSearch, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def plot_pairwise(result: DiscoveryResult, search: int = 1, figsize_per: float = 2.6) -> Figure:
+def plot_pairwise(result: DiscoveryResult, search: int = 1, figsize_per: float = 2.6, max_factors: int = 4) -> Figure:
     """Scatter of every pair of the box's restricted factors (cases in colour, others grey), box outlined.
 
-    With one restricted factor the pair is that factor against the highest-scoring other factor.
+    With one restricted factor the pair is that factor against the highest-scoring other factor.  A box
+    restricting more than ``max_factors`` factors shows the ``max_factors`` with the smallest quasi-p-value
+    (12 restricted factors would give 66 panels).
     """
     chosen = result.searches[search - 1]
-    names = list(chosen.box.restricted)
+    ordered = sorted(chosen.limits, key=lambda lim: lim.qp_value)[:max_factors]
+    names = [f for f in chosen.box.restricted if f in {lim.factor for lim in ordered}]
     if len(names) < 2:
         others = [f for f in result.features["factor"] if f not in names]
         names = names + others[: 2 - len(names)]
