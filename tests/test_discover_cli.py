@@ -159,3 +159,18 @@ def test_a_factor_of_zero_width_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "x3" in result.output and "zero width" in result.output and "allowed" in result.output
     assert _no_discovery(out)
+
+
+def test_the_shipped_discovery_sweep_is_valid_for_the_current_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from experiments.config.study import load_study
+    from experiments.execution.engine import check_design, first_stage
+    from experiments.models.registry import load_model
+    from sim import success_factors
+
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(repo)
+    config = load_study(repo / "configs" / "sweeps" / "success_factors_lhs.toml", "sweep")
+    assert set(config.factor_names) == set(success_factors())
+    frame, _ = first_stage(config)
+    check_design(config, load_model(config.model), frame)  # raises if any design point is invalid
+    assert len(frame) == 300

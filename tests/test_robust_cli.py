@@ -148,6 +148,14 @@ def test_the_shipped_accelerators_file_is_valid_and_compares_nine_policies(monke
     assert {"management_turnover_rate", "demographic_trend", "external_stress", "rival_school_presence",
             "outside_provider_presence", "subsidy_duration_months"} <= set(config.uncertain_ranges)
     assert config.overridden["stable_management"] == ["management_turnover_rate"]
+    assert isinstance(config.levers["baseline"]["horizon_months"], int)  # ints stay ints (Params is strict)
+    from experiments.execution.engine import check_design, first_stage
+    from experiments.execution.robust import study_config
+
+    study, spec = study_config(config)
+    frame, _ = first_stage(study)
+    check_design(study, spec, frame)  # every policy valid in every future of the shipped design
+    assert len(frame) == config.file.futures
     with pytest.raises(ConfigError, match="policies"):
         from experiments.config.robust import robust_from_dict
 
