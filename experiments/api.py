@@ -403,7 +403,8 @@ def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, s
         seeds = replicate_seeds(seed, replicates)
         started = utc_now()
         clock = time.perf_counter()
-        outcomes = run_jobs([(s.params, sd) for s in pending for sd in seeds], workers=used)
+        chosen = None if backend == "processes" else backend  # None: local processes, or serial for 1
+        outcomes = run_jobs([(s.params, sd) for s in pending for sd in seeds], workers=used, backend=chosen)
         for k, scenario in enumerate(pending):
             mine = outcomes[k * replicates:(k + 1) * replicates]
             frames = tables(mine, seed, seeds)

@@ -74,7 +74,8 @@ BAD = [
      ["'continued_y5'", "continued_by_school_y5"]),
     ("sensitivity", "bad-parameter", MORRIS + "[parameters]\nhorizon_months = 24.5\n",
      ["horizon_months", "24.5", "integer"]),
-    ("sensitivity", "invalid-design-points", MORRIS.replace("trajectories = 4", "trajectories = 10"),
+    ("sensitivity", "invalid-design-points", MORRIS.replace("trajectories = 4", "trajectories = 10")
+     + "[ranges]\ncomplex_question_share = [0.0, 0.7]\n",  # 0.7 + the default simple share 0.6 > 1
      ["complex_question_share", "simple_question_share + complex_question_share", "narrow [ranges]"]),
     ("sensitivity", "malformed", MORRIS + "seed = = 3\n", ["malformed TOML", "seed = = 3"]),
 ]
@@ -255,3 +256,50 @@ def test_process_backend_with_worker_recycling_returns_every_chunk_unchanged() -
     with ProcessEvaluator(2, recycle_after=1) as pool:  # a fresh worker process for every chunk
         got = {r.chunk_id: (r.run_id, r.outputs) for r in pool.map_chunks(work, iter(chunks))}
     assert got == expected
+
+
+# ------------------------------------------------------------------------------------------ file models
+
+
+def test_study_files_are_frozen_pydantic_models_with_a_docstring_per_field() -> None:
+    from pydantic import BaseModel
+
+    from experiments.config import study_file
+
+    models = [study_file.SweepFile, study_file.SensitivityFile, *study_file.SECTIONS.values()]
+    for model in models:
+        assert issubclass(model, BaseModel)
+        assert model.model_config["extra"] == "forbid" and model.model_config["frozen"] is True
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name} has no docstring"
+
+
+def morris_file(name: str = '"m"', method: str = '"morris"', replicates: str = "2", extra_top: str = "",
+                morris: str = "trajectories = 4\nlevels = 4\n", tail: str = "") -> str:
+    return (f"name = {name}\nmethod = {method}\nseed = 1\nreplicates = {replicates}\n{extra_top}"
+            f"[morris]\n{morris}{tail}")
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (morris_file(name='"a b"'), ["field 'name' = \"a b\" is not a valid name"]),
+    (morris_file(tail="[analysis]\nbootstrap = 10\n"),
+     ["field 'analysis.bootstrap' = 10 is out of range; allowed: an integer from 100"]),
+    (morris_file(tail="[analysis]\nconfidence = 1.5\n"),
+     ["'analysis.confidence' = 1.5 is out of range", "strictly between 0.5 and 1"]),
+    (morris_file(tail="[analysis]\nbootstap = 100\n"), ["[analysis] unknown field 'bootstap'", "did you mean 'bootstrap'"]),
+    (morris_file(morris="levels = 5\n"), ["field 'morris.levels' = 5 is odd"]),
+    (morris_file(extra_top="common_random_numbers = 1\n"),
+     ["field 'common_random_numbers' = 1 has the wrong type; allowed: true or false"]),
+    (morris_file(replicates='"3"'), ["field 'replicates' = \"3\" has the wrong type", "no decimal point"]),
+    (morris_file(method='"fast"'), ["field 'method' = \"fast\"; allowed: \"morris\" or \"sobol\""]),
+    (morris_file(extra_top="analysis = 3\n"), ["field 'analysis' = 3 has the wrong type; allowed: a table"]),
+], ids=["name", "int-range", "number-range", "unknown-section-key", "odd-levels", "bool-type", "int-type",
+        "literal", "section-type"])
+def test_file_model_messages_name_field_value_and_allowed(tmp_path: Path, body: str, expected: list[str]) -> None:
+    config = write(tmp_path, body)
+    result = lcsim("sensitivity", config, "--out", tmp_path / "out", "--backend", "serial", "--no-progress")
+    assert result.exit_code == 2, result.output
+    assert str(config) in result.stderr
+    for part in expected:
+        assert part in result.stderr, f"{part!r} missing from: {result.stderr}"
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()

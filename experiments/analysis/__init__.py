@@ -1,0 +1,1 @@
+"""From stored runs to numbers: summaries, comparisons, validation patterns, sensitivity indices, thresholds."""

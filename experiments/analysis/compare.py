@@ -9,6 +9,7 @@ intervals of each scenario alone whenever the outcomes are positively correlated
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ METRICS: dict[str, str] = {
     "continued_by_school_y10": "continued by the school at year 10 (share of started pilots)",
     "structural_share": "structural (share of started pilots)",
     "taken_over_share": "taken over by others (share of started pilots)",
+    "adult_arm_share": "continued by the school group's adult arm, without initial education (share of started pilots)",
     "faded_share": "faded (share of started pilots)",
     "llo_participants": "LLO participants: students and adult learners (count)",
     "gain_students": "learning gain per participating student (0-1 scale)",
@@ -52,8 +54,9 @@ def continuation_curve(outcome: RunOutcome) -> np.ndarray:
 
 
 def fate_shares(outcome: RunOutcome) -> dict[str, float]:
-    """Share of started pilots in each fate at the horizon."""
-    fates = [record["fate"] for record in outcome.pilots if record["first_run_month"] >= 0]
+    """Share of started pilots in each fate at the horizon (``fate_class``: continued with initial
+    education, continued by the adult arm, taken over by others, structural, faded)."""
+    fates = [record["fate_class"] for record in outcome.pilots if record["first_run_month"] >= 0]
     if not fates:
         return {}
     counts = pd.Series(fates).value_counts(normalize=True)
@@ -78,11 +81,15 @@ def run_comparison(
     workers: int = 1,
     on_done=None,
     model: ModelFn | None = None,
+    backend: Any = None,
 ) -> list[ScenarioResult]:
-    """Run every scenario on the same replicate seeds (one process pool for all) and collect results."""
+    """Run every scenario on the same replicate seeds (one evaluator for all) and collect results.
+
+    ``backend`` is a backend name or :class:`experiments.execution.backends.BackendSpec` (default: serial
+    for one worker, local processes for more); the results are the same bits on every backend."""
     seeds: list[SeedSequence] = replicate_seeds(root_seed, replicates)
     jobs = [(scenario.params, seed) for scenario in scenarios for seed in seeds]
-    outcomes = run_jobs(jobs, workers=workers, on_done=on_done, model=model)
+    outcomes = run_jobs(jobs, workers=workers, on_done=on_done, model=model, backend=backend)
     results = []
     for k, scenario in enumerate(scenarios):
         mine = outcomes[k * replicates : (k + 1) * replicates]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,11 +112,12 @@ def ensemble_plan(scenarios_dir: Path) -> dict[str, Params]:
 
 
 def run_ensembles(plan: dict[str, Params], replicates: int, root_seed: int, *, workers: int = 1,
-                  on_done: Callable[[int], None] | None = None) -> dict[str, list[RunOutcome]]:
-    """Run every ensemble on the same replicate seeds, through one process pool."""
+                  on_done: Callable[[int], None] | None = None, backend: Any = None) -> dict[str, list[RunOutcome]]:
+    """Run every ensemble on the same replicate seeds, through one evaluator (``backend``: see run_jobs)."""
     seeds = replicate_seeds(root_seed, replicates)
     names = list(plan)
-    outcomes = run_jobs([(plan[name], seed) for name in names for seed in seeds], workers=workers, on_done=on_done)
+    outcomes = run_jobs([(plan[name], seed) for name in names for seed in seeds], workers=workers, on_done=on_done,
+                        backend=backend)
     return {name: outcomes[k * replicates : (k + 1) * replicates] for k, name in enumerate(names)}
 
 

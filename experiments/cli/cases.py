@@ -15,10 +15,11 @@ from typing import Annotated
 
 import typer
 
-from experiments.cli.options import HELP_SEED, HELP_WORKERS, fail, integer_option
+from experiments.cli.options import (HELP_SEED, HELP_WORKERS, BackendOption, ClusterOption, SchedulerOption,
+                                     backend_spec, fail, integer_option)
 from experiments.config.scenario import load_scenario
 from experiments.config.reading import ConfigError
-from experiments.execution.replicates import default_workers, progress_bar
+from experiments.execution.replicates import progress_bar
 from experiments.store.manifest import provenance, utc_now
 from experiments.store.atomic import OutputFolderError, check_out_dir, staged_folder
 
@@ -40,11 +41,16 @@ def compare(
                                              show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing result folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Compare scenarios on the same seeds: a table with 95% intervals and paired differences, and figures."""
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
-    n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    spec = backend_spec(backend, workers, scheduler, cluster)
+    n_workers = spec.workers
+    chosen = spec if spec.name != "processes" else None
     if len(configs) < 2:
         raise fail(f"compare: {len(configs)} scenario file given; allowed: two or more scenario files")
     try:
@@ -65,7 +71,7 @@ def compare(
 
     started = utc_now()
     with progress_bar(n * len(scenarios), f"{len(scenarios)} scenarios x {n} replicates", progress) as on_done:
-        results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done)
+        results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     table = comparison_table(results)
     with staged_folder(out, force) as staging:
         table.to_csv(staging / "comparison.csv", index=False)
@@ -116,6 +122,9 @@ def validate(
     out: Annotated[Path, typer.Option(help="Report folder (replaced on every run).")] = Path("results/validation"),
     update_docs: Annotated[bool, typer.Option("--update-docs", help="Also write the figures into docs/validation.md.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Replay the documented cases and check patterns P1-P8; exit 1 if any pattern fails."""
     from experiments.analysis.validation import checks_frame, ensemble_plan, run_checks, run_ensembles
@@ -123,7 +132,9 @@ def validate(
 
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
-    n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    spec = backend_spec(backend, workers, scheduler, cluster)
+    n_workers = spec.workers
+    chosen = spec if spec.name != "processes" else None
     try:
         plan = ensemble_plan(scenarios)
         check_out_dir(out, force=True)
@@ -132,7 +143,7 @@ def validate(
 
     started = utc_now()
     with progress_bar(n * len(plan), f"{len(plan)} ensembles x {n} replicates", progress) as on_done:
-        ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done)
+        ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     checks = run_checks(ensembles)
     report = report_markdown(checks, n, root_seed)
     with staged_folder(out, force=True) as staging:

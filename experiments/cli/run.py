@@ -14,9 +14,9 @@ import typer
 
 from experiments.config.scenario import load_scenario
 from experiments.config.reading import ConfigError, format_number
-from experiments.execution.replicates import default_workers
 from experiments.store.atomic import OutputFolderError, check_out_dir
-from experiments.cli.options import HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HELP_SEED, HELP_WORKERS, fail, integer_option
+from experiments.cli.options import (HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HELP_SEED, HELP_WORKERS, BackendOption,
+                                     ClusterOption, SchedulerOption, backend_spec, fail, integer_option)
 
 if TYPE_CHECKING:
     from sim.params import ParamInfo
@@ -30,12 +30,16 @@ def run(
     workers: Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing result folder.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    backend: BackendOption = None,
+    scheduler: SchedulerOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Run a scenario's replicates; write tables, manifest, summary and plots into the output folder."""
     # Validate everything before creating anything.
     n_replicates = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
-    n_workers = integer_option("workers", workers) if workers is not None else default_workers()
+    spec = backend_spec(backend, workers, scheduler, cluster)
+    n_workers = spec.workers
     try:
         scenario = load_scenario(config)
     except ConfigError as exc:
@@ -57,7 +61,8 @@ def run(
 
     workers_used = min(n_workers, n_replicates)
     started = utc_now()
-    outcomes = run_with_progress(scenario.params, root_seed, n_replicates, workers=workers_used, show=progress)
+    outcomes = run_with_progress(scenario.params, root_seed, n_replicates, workers=workers_used, show=progress,
+                                 backend=spec if spec.name != "processes" else None)
     frames = tables(outcomes, root_seed, replicate_seeds(root_seed, n_replicates))
     table = summary_table(frames["runs"])
 
@@ -81,6 +86,7 @@ def run(
                     "lcsim", "run", str(config), "--replicates", str(n_replicates), "--seed", str(root_seed),
                     "--out", str(out), "--workers", str(workers_used),
                 ]),
+                backend=spec.label(),
                 started_utc=started,
                 finished_utc=utc_now(),
             ))

@@ -20,29 +20,20 @@ from typing import Annotated, Any
 
 import typer
 
-from experiments.execution.backends import BACKENDS, BackendError, BackendSpec, scheduler_address_problem
-from experiments.cli.options import fail, integer_option
+from experiments.execution.backends import BackendError
+from experiments.cli.options import BackendOption, ClusterOption, SchedulerOption, backend_spec, fail, integer_option
 from experiments.config.reading import ConfigError
 
 
-HELP_BACKEND = (f"Where runs execute: {' | '.join(BACKENDS)} (default processes; dask when --scheduler or "
-                "--cluster is given). dask without those starts a local Dask cluster.")
 HELP_WORKERS = ("Worker processes of the processes backend or of the local Dask cluster, 1 to 1024 "
                 "(default: number of CPUs).")
-HELP_SCHEDULER = ("Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786; its workers run the chunks "
-                  "(implies --backend dask; they must be able to import lcsim).")
-HELP_CLUSTER = ("Cluster file (e.g. configs/cluster/slurm.toml): start Dask workers as SLURM or PBS jobs, scaled "
-                "adaptively (implies --backend dask; see docs/cluster.md).")
 HELP_OUT = "Run-set folder (default: results/<name>)."
 HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 1 s on "
               "dask; the first chunks calibrate).")
 HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
 
 # The options the three commands share, declared once.
-BackendOption = Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)]
 WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
-SchedulerOption = Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)]
-ClusterOption = Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)]
 OutOption = Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")]
 ChunkOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)]
@@ -52,39 +43,6 @@ ProgressOption = Annotated[bool, typer.Option(help="Show a progress bar on stder
 def _integer(option: str, text: str | None) -> int | None:
     """An optional integer option, checked like those of `lcsim run` (the value named in errors)."""
     return None if text is None else integer_option(option, text)
-
-
-def _backend(name: str | None, workers: str | None, scheduler: str | None, cluster: Path | None) -> BackendSpec:
-    """Check the backend options together (before anything is created) and combine them into a spec."""
-    from experiments.execution.replicates import default_workers
-
-    if scheduler is not None and cluster is not None:
-        raise fail(f"--scheduler {scheduler} and --cluster {cluster} exclude each other; allowed: --scheduler for "
-                   "a running Dask scheduler, or --cluster to start workers as SLURM/PBS jobs")
-    remote = f"--scheduler {scheduler}" if scheduler is not None else f"--cluster {cluster}" if cluster else None
-    if name is not None and name not in BACKENDS:
-        raise fail(f"--backend {name}: unknown backend; allowed: {', '.join(BACKENDS)}")
-    if remote and name not in (None, "dask"):
-        raise fail(f"--backend {name} with {remote}: a scheduler or cluster file runs the dask backend; allowed: "
-                   "--backend dask, or no --backend")
-    name = name or ("dask" if remote else "processes")
-    n_workers = _integer("workers", workers)
-    if remote and n_workers is not None:
-        raise fail(f"--workers {n_workers} with {remote}: the number of workers is the scheduler's or the cluster "
-                   "file's (maximum_jobs x processes); allowed: leave out --workers")
-    if scheduler is not None:
-        problem = scheduler_address_problem(scheduler)
-        if problem:
-            raise fail(f"--scheduler {scheduler}: {problem}")
-    if cluster is not None:
-        from experiments.config.cluster import load_cluster_config
-
-        try:
-            load_cluster_config(cluster)
-        except ConfigError as exc:
-            raise fail(str(exc)) from None
-    used = 1 if name == "serial" else (n_workers or default_workers())
-    return BackendSpec(name, used, scheduler, None if cluster is None else str(cluster))
 
 
 @contextmanager
@@ -194,7 +152,7 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
     from experiments.execution.study import run_study
     from experiments.config.study import load_study
 
-    spec = _backend(backend, workers, scheduler, cluster)
+    spec = backend_spec(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)
     try:
@@ -278,7 +236,7 @@ def resume(
     from experiments.execution.study import resume_study
     from experiments.config.study import StudyConfig
 
-    spec = _backend(backend, workers, scheduler, cluster)
+    spec = backend_spec(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)
     if not directory.is_dir():

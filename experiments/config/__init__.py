@@ -1,0 +1,1 @@
+"""Reading and validating the TOML files: scenarios, sweep/sensitivity studies, cluster files."""

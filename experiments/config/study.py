@@ -29,41 +29,35 @@ Sensitivity files (``configs/sensitivity``) add ``method = "morris"`` with ``[mo
 and optionally ``compare_with = ["results/baseline_morris"]`` (other run sets whose rankings are set
 beside this one's).
 
-Every problem is reported at once as a :class:`experiments.config.scenario.ConfigError` whose lines name the
-file, the field, the value and what is allowed.
+The file is read in two steps, every problem of a step reported at once as a
+:class:`experiments.config.reading.ConfigError` whose lines name the file, the field, the value and what is
+allowed: first its shape (:mod:`experiments.config.study_file`: frozen pydantic models, unknown keys,
+types, ranges), then, with the model known, what depends on the model (factors, outputs, [ranges],
+[parameters], [levels], heatmap, and that every design point is valid).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from experiments.config.reading import ConfigError, format_number, parse_toml, read_config_bytes, show_value, suggest
+from experiments.config.study_file import (METHODS, AnalysisSection, ConvergenceSection, MorrisSection,
+                                           SensitivityFile, SobolSection, StudyFile, SweepFile, file_problems)
 from experiments.designs.samplers import Factor
 from experiments.models.registry import UnknownModelError, load_model
 from experiments.models.spec import FactorInfo, ModelSpec
 
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+COMMON_KEYS = tuple(StudyFile.model_fields)
+SWEEP_KEYS = tuple(SweepFile.model_fields)
+SENSITIVITY_KEYS = tuple(SensitivityFile.model_fields)
 
-COMMON_KEYS = ("name", "description", "model", "scenario", "factors", "outputs", "replicates", "seed",
-               "common_random_numbers", "ranges", "parameters", "analysis")
-SWEEP_KEYS = (*COMMON_KEYS, "design", "levels", "lhs", "heatmap")
-SENSITIVITY_KEYS = (*COMMON_KEYS, "method", "morris", "sobol", "convergence", "compare_with")
-
-SWEEP_DESIGNS = ("factorial", "lhs")
-METHODS = ("morris", "sobol")
-
-ANALYSIS_DEFAULTS: dict[str, Any] = {
-    "bootstrap": 1000, "confidence": 0.95, "pawn_slices": 10, "analyse_variance": True, "noise_warn_share": 0.1,
-}
-CONVERGENCE_DEFAULTS: dict[str, Any] = {"threshold": 0.05, "top": 5, "outputs": None, "max_runs": 200_000}
-
-MAX_REPLICATES = 100_000
-MAX_SEED = 2**63 - 1
+ANALYSIS_DEFAULTS: dict[str, Any] = AnalysisSection().model_dump()
+CONVERGENCE_DEFAULTS: dict[str, Any] = ConvergenceSection().model_dump()
 
 
 @dataclass(frozen=True)
@@ -134,75 +128,58 @@ def load_study(path: str | Path, kind: str) -> StudyConfig:
 
 def study_from_dict(document: dict[str, Any], kind: str, *, source: str = "<study>", sha256: str | None = None,
                     text: str | None = None) -> StudyConfig:
-    """Validate a parsed study document; every problem is collected into one ConfigError."""
-    check = _Checker(source)
-    allowed_keys = SWEEP_KEYS if kind == "sweep" else SENSITIVITY_KEYS
-    for key in document:
-        if key not in allowed_keys:
-            check.problem(f"unknown top-level key '{key}' = {show_value(document[key])}; allowed: "
-                          f"{', '.join(allowed_keys)}" + suggest(key, list(allowed_keys)))
-
-    name = document.get("name")
-    if name is None:
-        check.problem("field 'name' is missing; allowed: a string such as name = \"baseline_morris\"")
-    elif not isinstance(name, str) or not _NAME_PATTERN.match(name):
-        check.problem(f"field 'name' = {show_value(name)} is not a valid name; allowed: letters, digits, '_', '-' "
-                      "or '.', starting with a letter or digit (it names the output folder)")
-    description = check.typed(document, "description", str, "a string", "")
-
-    model_ref = check.typed(document, "model", str, "a model name such as \"lcsim\"", "lcsim")
-    spec: ModelSpec | None = None
+    """Validate a parsed study document: its shape, then (with the model known) its content."""
+    shape = SweepFile if kind == "sweep" else SensitivityFile
+    check = _Problems(source)
     try:
-        spec = load_model(model_ref)
+        doc = shape.model_validate(document)
+    except ValidationError as exc:
+        for line in file_problems(exc, shape, document):
+            check.problem(line)
+        raise check.error() from None
+
+    try:
+        spec = load_model(doc.model)
     except UnknownModelError as exc:
         from experiments.models.registry import REGISTRY
 
-        check.problem(f"field 'model' = {show_value(model_ref)}: {exc}; allowed: {', '.join(REGISTRY)} or "
-                      "\"package.module:SPEC\" naming an experiments.models.registry.ModelSpec"
-                      + suggest(str(model_ref), list(REGISTRY)))
-    if spec is None:
-        raise check.error()
+        check.problem(f"field 'model' = {show_value(doc.model)}: {exc}; allowed: {', '.join(REGISTRY)} or "
+                      "\"package.module:SPEC\" naming an experiments.models.spec.ModelSpec"
+                      + suggest(doc.model, list(REGISTRY)))
+        raise check.error() from None
 
-    base = _base_parameters(document, spec, model_ref, check)
-    factors = _factors(document, spec, base, check)
+    base = _base_parameters(doc, spec, check)
+    factors = _factors(doc, spec, base, check)
     if spec.fill_defaults:
         varied = {f.name for f in factors}
         base = {**{name: info.default for name, info in spec.inputs.items() if name not in varied}, **base}
-    outputs = _outputs(document, spec, check)
-    replicates = check.integer(document, "replicates", 1, MAX_REPLICATES, None)
-    seed = check.integer(document, "seed", 0, MAX_SEED, None)
-    crn = check.typed(document, "common_random_numbers", bool, "true or false", False)
-    analysis = _analysis(document, check)
+    outputs = _outputs(doc, spec, check)
 
-    design: dict[str, Any] = {}
     heatmap = None
     convergence = dict(CONVERGENCE_DEFAULTS)
     compare_with: tuple[str, ...] = ()
-    if kind == "sweep":
-        design, heatmap = _sweep_design(document, factors, check)
+    if isinstance(doc, SweepFile):
+        design, heatmap = _sweep_design(doc, factors, check)
     else:
-        design = _sensitivity_design(document, factors, check)
-        convergence = _convergence(document, outputs, check)
-        compare = check.typed(document, "compare_with", list, "a list of run-set folders", [])
-        if any(not isinstance(item, str) for item in compare):
-            check.problem(f"field 'compare_with' = {show_value(compare)}; allowed: a list of folder paths (strings)")
-        else:
-            compare_with = tuple(compare)
+        design = _sensitivity_design(doc, factors, check)
+        convergence = _convergence(doc.convergence, outputs, check)
+        compare_with = tuple(doc.compare_with)
 
     if check.problems:
         raise check.error()
     return StudyConfig(
-        kind=kind, name=name, description=description, model=model_ref, factors=tuple(factors), base=base,
-        outputs=tuple(outputs), replicates=replicates, seed=seed, common_random_numbers=crn, design=design,
-        analysis=analysis, convergence=convergence, heatmap=heatmap, compare_with=compare_with, source=source,
-        sha256=sha256, text=text, warnings=tuple(check.warnings),
+        kind=kind, name=doc.name, description=doc.description, model=doc.model, factors=tuple(factors), base=base,
+        outputs=tuple(outputs), replicates=doc.replicates, seed=doc.seed,
+        common_random_numbers=doc.common_random_numbers, design=design, analysis=doc.analysis.model_dump(),
+        convergence=convergence, heatmap=heatmap, compare_with=compare_with, source=source, sha256=sha256,
+        text=text, warnings=tuple(check.warnings),
     )
 
 
-# --------------------------------------------------------------------------------------- checker
+# --------------------------------------------------------------------------------------- problems
 
 
-class _Checker:
+class _Problems:
     """Collects problems (and warnings) with the file name in front of each."""
 
     def __init__(self, source: str) -> None:
@@ -219,79 +196,17 @@ class _Checker:
     def error(self) -> ConfigError:
         return ConfigError("\n".join(self.problems), self.problems)
 
-    def typed(self, table: dict[str, Any], key: str, kind: type, allowed: str, default: Any, where: str = "") -> Any:
-        if key not in table:
-            return default
-        value = table[key]
-        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            ok, value = True, float(value)
-        if not ok:
-            self.problem(f"field '{where}{key}' = {show_value(value)} has the wrong type; allowed: {allowed}")
-            return default
-        return value
-
-    def integer(self, table: dict[str, Any], key: str, low: int, high: int, default: int | None,
-                where: str = "", extra: str = "") -> Any:
-        if key not in table:
-            if default is None:
-                self.problem(f"field '{where}{key}' is missing; allowed: an integer from {low} to {high}{extra}")
-            return default
-        value = table[key]
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.problem(f"field '{where}{key}' = {show_value(value)} has the wrong type; allowed: an integer "
-                         f"(no decimal point) from {low} to {high}{extra}")
-            return default
-        if not low <= value <= high:
-            self.problem(f"field '{where}{key}' = {value} is out of range; allowed: an integer from {low} to "
-                         f"{high}{extra}")
-            return default
-        return value
-
-    def number(self, table: dict[str, Any], key: str, low: float, high: float, default: float,
-               where: str = "", inclusive: bool = False) -> float:
-        if key not in table:
-            return default
-        value = table[key]
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            self.problem(f"field '{where}{key}' = {show_value(value)} has the wrong type; allowed: a number between "
-                         f"{format_number(low)} and {format_number(high)}")
-            return default
-        inside = low <= value <= high if inclusive else low < value < high
-        if not inside:
-            bounds = "from {} to {}" if inclusive else "strictly between {} and {}"
-            self.problem(f"field '{where}{key}' = {show_value(value)} is out of range; allowed: a number "
-                         + bounds.format(format_number(low), format_number(high)))
-            return default
-        return float(value)
-
-    def table(self, document: dict[str, Any], key: str) -> dict[str, Any]:
-        value = document.get(key, {})
-        if not isinstance(value, dict):
-            self.problem(f"field '{key}' = {show_value(value)} has the wrong type; allowed: a table, written as a "
-                         f"[{key}] section")
-            return {}
-        return value
-
-    def known_keys(self, table: dict[str, Any], section: str, allowed: tuple[str, ...]) -> None:
-        for key in table:
-            if key not in allowed:
-                self.problem(f"[{section}] unknown field '{key}' = {show_value(table[key])}; allowed: "
-                             f"{', '.join(allowed)}" + suggest(key, list(allowed)))
-
 
 # --------------------------------------------------------------------------------------- parts
 
 
-def _base_parameters(document: dict[str, Any], spec: ModelSpec, model_ref: str, check: _Checker) -> dict[str, Any]:
+def _base_parameters(doc: StudyFile, spec: ModelSpec, check: _Problems) -> dict[str, Any]:
     base: dict[str, Any] = {}
-    scenario = document.get("scenario")
+    model_ref = doc.model
+    scenario = doc.scenario
     if scenario is not None:
         if spec.name != "lcsim":
             check.problem(f"field 'scenario' = {show_value(scenario)}; allowed: only with model = \"lcsim\"")
-        elif not isinstance(scenario, str):
-            check.problem(f"field 'scenario' = {show_value(scenario)} has the wrong type; allowed: a path (string) to "
-                          "a scenario file such as \"configs/scenarios/baseline.toml\"")
         else:
             from experiments.config.scenario import load_scenario
 
@@ -300,7 +215,7 @@ def _base_parameters(document: dict[str, Any], spec: ModelSpec, model_ref: str, 
             except ConfigError as exc:
                 for line in exc.problems:
                     check.problem(f"field 'scenario' = {show_value(scenario)}: {line}")
-    parameters = check.table(document, "parameters")
+    parameters = doc.parameters
     for key, value in parameters.items():
         if key not in spec.inputs:
             check.problem(f"[parameters] field '{key}' = {show_value(value)} is unknown; allowed: the inputs of model "
@@ -334,8 +249,8 @@ def _outside_valid(info: FactorInfo, value: float) -> bool:
         info.valid_max is not None and value > info.valid_max)
 
 
-def _factors(document: dict[str, Any], spec: ModelSpec, base: dict[str, Any], check: _Checker) -> list[Factor]:
-    chosen = document.get("factors", "success_factors" if spec.name == "lcsim" else "default")
+def _factors(doc: StudyFile, spec: ModelSpec, base: dict[str, Any], check: _Problems) -> list[Factor]:
+    chosen = doc.factors if doc.factors is not None else ("success_factors" if spec.name == "lcsim" else "default")
     names: list[str] = []
     if chosen in ("success_factors", "default"):
         names = list(spec.default_factors)
@@ -357,7 +272,7 @@ def _factors(document: dict[str, Any], spec: ModelSpec, base: dict[str, Any], ch
             check.problem(f"[parameters] field '{name}' = {show_value(base[name])} fixes a factor that is also varied; "
                           "allowed: a factor is either in 'factors' or in [parameters], not both")
 
-    ranges = check.table(document, "ranges")
+    ranges = doc.ranges
     for key, value in ranges.items():
         if key not in names:
             check.problem(f"[ranges] field '{key}' = {show_value(value)}: '{key}' is not a varied factor; allowed: one "
@@ -379,7 +294,7 @@ def _factors(document: dict[str, Any], spec: ModelSpec, base: dict[str, Any], ch
     return factors
 
 
-def _range(value: Any, name: str, info: Any, check: _Checker) -> tuple[float, float] | None:
+def _range(value: Any, name: str, info: Any, check: _Problems) -> tuple[float, float] | None:
     valid = f"{format_number(info.valid_min)} to {format_number(info.valid_max)}"
     if (not isinstance(value, list) or len(value) != 2
             or any(not isinstance(v, int | float) or isinstance(v, bool) for v in value)):
@@ -408,8 +323,8 @@ def _range(value: Any, name: str, info: Any, check: _Checker) -> tuple[float, fl
     return low, high
 
 
-def _outputs(document: dict[str, Any], spec: ModelSpec, check: _Checker) -> list[str]:
-    outputs = document.get("outputs", list(spec.default_outputs))
+def _outputs(doc: StudyFile, spec: ModelSpec, check: _Problems) -> list[str]:
+    outputs = doc.outputs if doc.outputs is not None else list(spec.default_outputs)
     if not isinstance(outputs, list) or not outputs or any(not isinstance(o, str) for o in outputs):
         check.problem(f"field 'outputs' = {show_value(outputs)}; allowed: a non-empty list of output names such as "
                       f"{show_value(list(spec.default_outputs))}")
@@ -421,31 +336,16 @@ def _outputs(document: dict[str, Any], spec: ModelSpec, check: _Checker) -> list
     return [o for o in dict.fromkeys(outputs) if o in spec.outputs]
 
 
-def _analysis(document: dict[str, Any], check: _Checker) -> dict[str, Any]:
-    table = check.table(document, "analysis")
-    check.known_keys(table, "analysis", tuple(ANALYSIS_DEFAULTS))
-    return {
-        "bootstrap": check.integer(table, "bootstrap", 100, 100_000, ANALYSIS_DEFAULTS["bootstrap"], "analysis."),
-        "confidence": check.number(table, "confidence", 0.5, 1.0, ANALYSIS_DEFAULTS["confidence"], "analysis."),
-        "pawn_slices": check.integer(table, "pawn_slices", 2, 100, ANALYSIS_DEFAULTS["pawn_slices"], "analysis."),
-        "analyse_variance": check.typed(table, "analyse_variance", bool, "true or false",
-                                        ANALYSIS_DEFAULTS["analyse_variance"], "analysis."),
-        "noise_warn_share": check.number(table, "noise_warn_share", 0.0, 1.0, ANALYSIS_DEFAULTS["noise_warn_share"],
-                                         "analysis."),
-    }
-
-
-def _sweep_design(document: dict[str, Any], factors: list[Factor],
-                  check: _Checker) -> tuple[dict[str, Any], tuple[str, str] | None]:
+def _sweep_design(doc: SweepFile, factors: list[Factor],
+                  check: _Problems) -> tuple[dict[str, Any], tuple[str, str] | None]:
     from experiments.designs.samplers import even_levels
 
-    kind = document.get("design")
+    kind = doc.design
     names = [f.name for f in factors]
     design: dict[str, Any] = {"type": kind}
-    levels_table = check.table(document, "levels")
-    lhs_table = check.table(document, "lhs")
+    levels_table = doc.levels or {}
     if kind == "factorial":
-        if "lhs" in document:
+        if doc.lhs is not None:
             check.problem("[lhs] is given but design = \"factorial\"; allowed: [lhs] only with design = \"lhs\"")
         levels: dict[str, list[float]] = {}
         for key in levels_table:
@@ -485,17 +385,15 @@ def _sweep_design(document: dict[str, Any], factors: list[Factor],
             else:
                 check.problem(f"{where} = {show_value(given)}; allowed: an integer count of levels or a list of numbers")
         design["levels"] = levels
-    elif kind == "lhs":
+    else:  # lhs (the file model allows nothing else)
         if levels_table:
             check.problem("[levels] is given but design = \"lhs\"; allowed: [levels] only with design = \"factorial\"")
-        check.known_keys(lhs_table, "lhs", ("samples",))
-        design["samples"] = check.integer(lhs_table, "samples", 2, 10_000_000, None, "lhs.")
-    elif kind is None:
-        check.problem("field 'design' is missing; allowed: " + " or ".join(f'design = "{d}"' for d in SWEEP_DESIGNS))
-    else:
-        check.problem(f"field 'design' = {show_value(kind)}; allowed: " + " or ".join(f'"{d}"' for d in SWEEP_DESIGNS))
+        if doc.lhs is None:
+            check.problem("field 'lhs.samples' is missing; allowed: an integer from 2 to 10000000")
+        else:
+            design["samples"] = doc.lhs.samples
 
-    heatmap = document.get("heatmap")
+    heatmap = doc.heatmap
     if heatmap is None:
         pair = (names[0], names[1]) if len(names) >= 2 else None
     elif (isinstance(heatmap, list) and len(heatmap) == 2 and all(h in names for h in heatmap)
@@ -508,53 +406,28 @@ def _sweep_design(document: dict[str, Any], factors: list[Factor],
     return design, pair
 
 
-def _sensitivity_design(document: dict[str, Any], factors: list[Factor], check: _Checker) -> dict[str, Any]:
-    method = document.get("method")
+def _sensitivity_design(doc: SensitivityFile, factors: list[Factor], check: _Problems) -> dict[str, Any]:
+    method = doc.method
     for other in METHODS:
-        if method is not None and other != method and other in document:
+        if other != method and getattr(doc, other) is not None:
             check.problem(f"[{other}] is given but method = {show_value(method)}; allowed: only the section of the "
                           "chosen method")
     if len(factors) < 2 and not check.problems:
         check.problem("field 'factors' selects fewer than 2 factors; allowed: at least 2 for a sensitivity analysis")
     if method == "morris":
-        table = check.table(document, "morris")
-        check.known_keys(table, "morris", ("trajectories", "levels"))
-        trajectories = check.integer(table, "trajectories", 2, 1_000_000, 20, "morris.")
-        levels = check.integer(table, "levels", 2, 100, 4, "morris.", " (even numbers recommended)")
-        if isinstance(levels, int) and levels % 2:
-            check.problem(f"field 'morris.levels' = {levels} is odd; allowed: an even number of levels "
-                          "(e.g. 4), so every trajectory step is the same size")
-        return {"type": "morris", "trajectories": trajectories, "levels": levels}
-    if method == "sobol":
-        table = check.table(document, "sobol")
-        check.known_keys(table, "sobol", ("base_samples", "second_order"))
-        base = check.integer(table, "base_samples", 8, 2**24, 256, "sobol.", " and a power of two")
-        if isinstance(base, int) and base & (base - 1):
-            check.problem(f"field 'sobol.base_samples' = {base} is not a power of two; allowed: 8, 16, ..., "
-                          f"e.g. {1 << max(3, (base - 1).bit_length() - 1)} or {1 << (base - 1).bit_length()}")
-        second = check.typed(table, "second_order", bool, "true or false", False, "sobol.")
-        return {"type": "sobol", "base_samples": base, "second_order": second}
-    if method is None:
-        check.problem("field 'method' is missing; allowed: " + " or ".join(f'method = "{m}"' for m in METHODS))
-    else:
-        check.problem(f"field 'method' = {show_value(method)}; allowed: " + " or ".join(f'"{m}"' for m in METHODS))
-    return {}
+        morris = doc.morris or MorrisSection()
+        return {"type": "morris", "trajectories": morris.trajectories, "levels": morris.levels}
+    sobol = doc.sobol or SobolSection()
+    return {"type": "sobol", "base_samples": sobol.base_samples, "second_order": sobol.second_order}
 
 
-def _convergence(document: dict[str, Any], outputs: list[str], check: _Checker) -> dict[str, Any]:
-    table = check.table(document, "convergence")
-    check.known_keys(table, "convergence", tuple(CONVERGENCE_DEFAULTS))
-    chosen = table.get("outputs")
-    if chosen is not None and (not isinstance(chosen, list) or any(o not in outputs for o in chosen) or not chosen):
+def _convergence(table: ConvergenceSection, outputs: list[str], check: _Problems) -> dict[str, Any]:
+    chosen = table.outputs
+    if chosen is not None and (any(o not in outputs for o in chosen) or not chosen):
         check.problem(f"field 'convergence.outputs' = {show_value(chosen)}; allowed: a non-empty list of the analysed "
                       f"outputs ({', '.join(outputs)})")
         chosen = None
-    return {
-        "threshold": check.number(table, "threshold", 0.0, 1.0, CONVERGENCE_DEFAULTS["threshold"], "convergence."),
-        "top": check.integer(table, "top", 1, 1000, CONVERGENCE_DEFAULTS["top"], "convergence."),
-        "outputs": list(chosen) if chosen else list(outputs),
-        "max_runs": check.integer(table, "max_runs", 1, 10**9, CONVERGENCE_DEFAULTS["max_runs"], "convergence."),
-    }
+    return {**table.model_dump(), "outputs": list(chosen) if chosen else list(outputs)}
 
 
 __all__ = ["ANALYSIS_DEFAULTS", "CONVERGENCE_DEFAULTS", "StudyConfig", "load_study", "study_from_dict"]

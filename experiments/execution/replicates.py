@@ -8,17 +8,17 @@ the order in which processes finish.  That is what makes serial and parallel out
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from numpy.random import SeedSequence
 
 from sim import PILOT_FIELDS, SERIES_FIELDS, SUMMARY_FIELDS, Params, RunOutcome, run_model
 from experiments.designs.seeds import replicate_seeds
+from experiments.execution.backends import BackendSpec
 
 #: Signature of the model entry point; tests substitute a cheap fake with the same signature.
 ModelFn = Callable[[Params, SeedSequence], RunOutcome]
@@ -96,6 +96,7 @@ def run_replicates(
     chunk_size: int | None = None,
     model: ModelFn | None = None,
     on_done: Callable[[int], None] | None = None,
+    backend: BackendSpec | str | None = None,
 ) -> list[RunOutcome]:
     """Run ``n`` replicates and return their outcomes in replicate order.
 
@@ -107,7 +108,7 @@ def run_replicates(
     if n < 1:
         raise ValueError(f"replicates must be at least 1, got {n}")
     jobs = [(params, seed) for seed in replicate_seeds(root_seed, n)]
-    return run_jobs(jobs, workers=workers, chunk_size=chunk_size, model=model, on_done=on_done)
+    return run_jobs(jobs, workers=workers, chunk_size=chunk_size, model=model, on_done=on_done, backend=backend)
 
 
 def run_jobs(
@@ -117,17 +118,24 @@ def run_jobs(
     chunk_size: int | None = None,
     model: ModelFn | None = None,
     on_done: Callable[[int], None] | None = None,
+    backend: BackendSpec | str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[RunOutcome]:
     """Run each ``(params, seed)`` job and return the outcomes in job order.
 
-    One pool serves all jobs, so ensembles of several scenarios pay the process start-up once.
+    The jobs go through the same evaluators as sweeps (:mod:`experiments.execution.evaluators`):
+    ``backend`` is a :class:`BackendSpec` or a name (``serial``, ``processes``, ``dask``); without one,
+    ``workers == 1`` runs in this process and more use ``processes``.  One evaluator serves all jobs, so
+    ensembles of several scenarios pay the start-up once.  Every job carries its own seed and results
+    are put back in job order, so the outcomes are the same bits on every backend.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    spec = BackendSpec.of(backend if backend is not None else ("serial" if workers == 1 else "processes"), workers)
     n = len(jobs)
     indexed = [(index, params, seed) for index, (params, seed) in enumerate(jobs)]
-    workers = min(workers, max(n, 1))
-    if workers == 1:
+    local = spec.scheduler is None and spec.cluster_config is None
+    if spec.name == "serial" or (local and spec.name == "processes" and min(spec.workers, n) <= 1):
         outcomes = []
         for _, params, seed in indexed:
             outcomes.append(run_replicate(params, seed, model))
@@ -135,23 +143,19 @@ def run_jobs(
                 on_done(1)
         return outcomes
 
-    size = chunk_size or chunk_size_for(n, workers)
-    chunks = [indexed[start : start + size] for start in range(0, n, size)]
+    from experiments.execution.evaluators import make_evaluator
+
+    if spec.name == "processes":
+        spec = BackendSpec("processes", min(spec.workers, n))
     results: list[RunOutcome | None] = [None] * n
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, chunk, model) for chunk in chunks]
-        try:
-            for future in as_completed(futures):
-                done = future.result()
-                for index, outcome in done:
-                    results[index] = outcome
-                if on_done:
-                    on_done(len(done))
-        except BaseException:
-            # Ctrl-C or a failing run: do not wait for the queued chunks.
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    with make_evaluator(spec, say=say) as evaluator:
+        size = chunk_size or chunk_size_for(n, evaluator.workers)
+        chunks = [indexed[start : start + size] for start in range(0, n, size)]
+        for done in evaluator.map_chunks(partial(_run_chunk, model=model), chunks):
+            for index, outcome in done:
+                results[index] = outcome
+            if on_done:
+                on_done(len(done))
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]
 
@@ -199,12 +203,15 @@ def run_with_progress(
     workers: int = 1,
     model: ModelFn | None = None,
     show: bool = True,
+    backend: BackendSpec | str | None = None,
 ) -> list[RunOutcome]:
     """:func:`run_replicates` with a progress bar on stderr."""
     used = min(workers, n)
     label = f"replicates ({used} worker{'s' if used > 1 else ''})"
+    if backend is not None and BackendSpec.of(backend, workers).name != "processes":
+        label = f"replicates ({BackendSpec.of(backend, workers).label()})"
     with progress_bar(n, label, show) as on_done:
-        return run_replicates(params, root_seed, n, workers=workers, model=model, on_done=on_done)
+        return run_replicates(params, root_seed, n, workers=workers, model=model, on_done=on_done, backend=backend)
 
 
 __all__ = [

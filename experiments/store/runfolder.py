@@ -112,6 +112,7 @@ def build_manifest(
     reproduce: str,
     started_utc: str,
     finished_utc: str,
+    backend: str | None = None,
 ) -> dict[str, Any]:
     """Everything needed to reproduce and trace a result folder (JSON-serialisable)."""
     return {
@@ -125,6 +126,7 @@ def build_manifest(
         "replicates": replicates,
         "seeding": "replicate i uses numpy SeedSequence(root_seed).spawn(replicates)[i]",
         "workers": workers,
+        "backend": backend,
         **provenance(),
         "command": command,
         "reproduce": reproduce,
