@@ -561,6 +561,29 @@ from experiments.plots.scenario import plot_community_radar, plot_fade_timing, p
 from experiments.store.runfolder import MONTH_FIELDS  # noqa: E402
 from experiments.store.runfolder import read_tables as read_run_tables  # noqa: E402
 
+# Scenario discovery and robustness (notebook 4; `lcsim discover`, `lcsim robust`).
+from experiments.analysis.discovery import discover, limits_table, trajectory_table  # noqa: E402
+from experiments.analysis.robustness import ranking_table, robustness  # noqa: E402
+from experiments.analysis.runset_discovery import discover_runset, read_discovery  # noqa: E402
+from experiments.execution.robust import RobustStudy, open_or_run_robust  # noqa: E402
+from experiments.models.planted_box import PLANTED_BOX, planted_box_tables, policy_future_tables  # noqa: E402
+from experiments.plots.discovery import (  # noqa: E402
+    plot_box_limits,
+    plot_pairwise,
+    plot_policy_cdf,
+    plot_regret,
+    plot_trajectory,
+)
+
+
+def robust_config(path: str | Path, *, root: str | Path | None = None, **changes: Any):
+    """A robustness file (``configs/robust/...``) with some fields changed (e.g. ``futures=8, replicates=2``),
+    scenario paths from the project root, validated as ``lcsim robust`` validates it
+    (:func:`experiments.config.robust.robust_config`)."""
+    from experiments.config.robust import robust_config as load
+
+    return load(path, root=Path(root) if root is not None else project_root(), **changes)
+
 
 __all__ = [
     "CASES",
@@ -607,4 +630,25 @@ __all__ = [
     "study_config",
     "study_folder",
     "write_key_results",
+]
+
+__all__ += [
+    "PLANTED_BOX",
+    "RobustStudy",
+    "discover",
+    "discover_runset",
+    "limits_table",
+    "open_or_run_robust",
+    "planted_box_tables",
+    "plot_box_limits",
+    "plot_pairwise",
+    "plot_policy_cdf",
+    "plot_regret",
+    "plot_trajectory",
+    "policy_future_tables",
+    "ranking_table",
+    "read_discovery",
+    "robust_config",
+    "robustness",
+    "trajectory_table",
 ]

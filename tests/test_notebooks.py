@@ -16,7 +16,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ("01_cases_and_scenarios.ipynb", "02_sensitivity_analysis.ipynb", "03_sweeps_and_thresholds.ipynb")
+NAMES = ("01_cases_and_scenarios.ipynb", "02_sensitivity_analysis.ipynb", "03_sweeps_and_thresholds.ipynb",
+         "04_scenario_discovery_and_robustness.ipynb")
 STATUSES = {"crossed", "at lowest level", "not reached", "no data"}
 
 
@@ -187,3 +188,30 @@ def test_notebook_calls_the_project_api_only(name: str) -> None:
     assert imported and set(imported) <= {"experiments", "experiments.api"}, imported
     assert "import mesa" not in source and "from sim." not in source and "run_model" not in source
     assert source.count("\ndef ") + source.startswith("def ") <= 2
+
+
+def test_04_scenario_discovery_and_robustness(tmp_path: Path) -> None:
+    key, notebook = execute("04_scenario_discovery_and_robustness.ipynb", tmp_path, planted_points=600,
+                            planted_replicates=3, lhs_samples=60, lhs_replicates=1, threshold=0.05, resamples=5,
+                            futures=3, robust_replicates=1)
+    assert images(notebook) >= 4
+    check_04(key)
+
+
+def check_04(key: dict) -> None:
+    # the synthetic planted box is recovered: exactly x1 and x2, limits within 0.1, coverage and density >= 0.8
+    assert key["planted_recovered"] and key["planted_restricted"] == ["x1", "x2"]
+    assert key["planted_coverage"] >= 0.8 and key["planted_density"] >= 0.8
+    # on the model: a box with its numbers, restricting success factors
+    from sim import success_factors
+
+    box = key["model_box"]
+    assert 0 < key["model_cases"] < key["model_points"]
+    assert 0 < box["coverage"] <= 1 and box["density"] >= key["model_cases"] / key["model_points"]
+    assert box["limits"] and {row["factor"] for row in box["limits"]} <= set(success_factors())
+    assert all(row["low"] <= row["high"] for row in box["limits"])
+    # the robust policy is stated: one of the nine, named in the statements
+    assert len(key["policies"]) == 9 and key["robust_policy"] in key["policies"]
+    assert any(key["robust_policy"] in line for line in key["robust_statements"])
+    assert set(key["robust_first_by"]) >= {"mean", "p10", "satisficing", "regret_p90", "regret_max"}
+

@@ -414,3 +414,69 @@ def test_the_run_set_page_shows_the_study_ranking_and_figures(tmp_path: Path, mo
     html = " ".join(w.unsafe_innerHTML for w in widgets if getattr(w, "unsafe_innerHTML", None))
     assert "Study results for y" in html and "<table" in html and "x1" in html
     assert sum(type(w).__name__ == "Image" for w in widgets) >= 2  # the heatmap and the point's strip plot
+
+
+# ------------------------------------------------------------------------------------------ rankings and boxes
+
+
+@pytest.fixture(scope="module")
+def analysed_runsets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A planted-box LHS sweep with its analysis and a discovery, and a small robustness run set."""
+    from experiments.analysis.runset_discovery import discover_runset
+    from experiments.config.robust import robust_from_dict
+    from experiments.config.study import study_from_dict
+    from experiments.execution.robust import run_robust
+    from experiments.execution.study import run_study
+
+    root = tmp_path_factory.mktemp("analysed")
+    config = study_from_dict({"name": "box", "seed": 3, "replicates": 2, "model": "planted_box", "design": "lhs",
+                              "lhs": {"samples": 150}, "analysis": {"bootstrap": 100}}, "sweep", source="box.toml")
+    run_study(config, root / "box", backend="serial")
+    discover_runset(root / "box", "y", above=0.5, n_resamples=0)
+    robust = robust_from_dict({"name": "pf", "model": "policy_future", "uncertain": ["u1", "u2"], "futures": 12,
+                               "replicates": 2, "seed": 1, "policies": {"steady": {"policy": 0}, "gamble": {"policy": 2}},
+                               "outputs": {"y": {"goal": "max", "threshold": 1.5}}, "analysis": {"bootstrap": 0}},
+                              source="pf.toml", sha256="0" * 64)
+    run_robust(robust, root / "pf", backend="serial")
+    return root
+
+
+def test_the_run_set_page_reads_rankings_and_discovered_boxes(analysed_runsets: Path):
+    from experiments.store.runset import RunSet
+    from experiments.viz.runsets import discoveries, ranking_tables
+
+    sweep = RunSet.open(analysed_runsets / "box")
+    rankings = ranking_tables(sweep)
+    assert set(rankings) == {"y"}  # not the replicate-variance ranking y__var
+    assert set(rankings["y"]["factor"]) == {"x1", "x2", "x3", "x4", "x5", "x6"}
+    found = discoveries(sweep)
+    assert set(found) == {"y"} and found["y"]["condition"] == "replicate mean y >= 0.5"
+    assert set(found["y"]["limits"].query("search == 1")["factor"]) == {"x1", "x2"}
+    assert found["y"]["trajectory"]["chosen"].sum() >= 1
+    assert set(found["y"]["figures"]) == {"trajectory.png", "box_limits.png", "pairwise.png"}
+    robust = RunSet.open(analysed_runsets / "pf")
+    table = ranking_tables(robust)["y"]
+    assert table.loc["regret_max", "1st"] == "steady" and table.loc["mean", "1st"] == "gamble"
+    assert discoveries(robust) == {}
+    assert [e.kind for e in find_runsets(analysed_runsets)] == ["sweep", "robust"]
+
+
+def test_the_ranking_view_renders_the_table_and_the_boxes(analysed_runsets: Path):
+    import ipywidgets
+    import solara
+
+    from experiments.viz.app import RankingView
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", None) or []:
+            if isinstance(child, ipywidgets.Widget):
+                yield from walk(child)
+
+    box, rc = solara.render(RankingView(load_runset(analysed_runsets / "box"), "y"), handle_error=False)
+    widgets = list(walk(box))
+    texts = [str(getattr(w, "unsafe_innerHTML", "")) for w in widgets if type(w).__name__ == "HTML"]  # solara.HTML
+    assert "Ranking: y" in texts and "Scenario discovery: replicate mean y &gt;= 0.5" in texts
+    assert any("<td>x1</td>" in t for t in texts)  # the ranking table and the box limits
+    assert sum(type(w).__name__ == "Image" for w in widgets) == 3  # trajectory, limits, pairwise
+    rc.close()

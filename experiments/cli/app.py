@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from experiments.cli import cases, run, studies, viz
+from experiments.cli import cases, discover, robust, run, studies, viz
 
 HELP = """Simulate regional learning communities (school, firms, government, area cooperative) and ask
 what makes a pilot last.
@@ -27,6 +27,8 @@ Many runs over the success factors:
   sweep        a factorial or Latin-hypercube grid over factors (heatmaps, point table)
   sensitivity  Morris screening or Sobol' indices with bootstrap intervals
   resume       finish an interrupted sweep or sensitivity run set
+  discover     scenario discovery on a run set: PRIM or CART boxes where an output is high or low
+  robust       policies over the same futures: satisficing, regret, which policy holds up
 \b
 Looking at it:
   viz          the interactive viewer in a web browser (needs JavaScript)
@@ -65,5 +67,5 @@ def main(
     """The lcsim command line (see the sub-commands below)."""
 
 
-for _module in (run, cases, studies, viz):
+for _module in (run, cases, studies, viz, discover, robust):
     _module.register(app)

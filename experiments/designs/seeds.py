@@ -39,6 +39,15 @@ def run_seed(root_seed: int, key: tuple[int, ...]) -> SeedSequence:
     return SeedSequence(root_seed, spawn_key=key)
 
 
+def same_seed(seed: SeedSequence) -> SeedSequence:
+    """A fresh copy of ``seed`` (same entropy, spawn key and pool size, nothing spawned yet).
+
+    Runs that must share their random numbers (every policy in one future) each get their own copy, so a
+    model that spawns from its seed sees the same children whichever policy ran first.
+    """
+    return SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size)
+
+
 def key_text(key: tuple[int, ...]) -> str:
     """A spawn key as text, e.g. ``"12/3"`` (the form of the ``spawn_key`` column)."""
     return "/".join(str(k) for k in key)
@@ -54,5 +63,5 @@ def spawn_key_text(seed: SeedSequence) -> str:
     return key_text(seed.spawn_key)
 
 
-__all__ = ["DESIGN_TAG", "design_rng", "design_seed", "key_text", "replicate_seeds", "run_seed", "spawn_key",
+__all__ = ["DESIGN_TAG", "design_rng", "design_seed", "key_text", "replicate_seeds", "run_seed", "same_seed", "spawn_key",
            "spawn_key_text"]

@@ -87,6 +87,15 @@ def _testfunction(attribute: str) -> Callable[[], ModelSpec]:
     return load
 
 
+def _planted(attribute: str) -> Callable[[], ModelSpec]:
+    def load() -> ModelSpec:
+        from experiments.models import planted_box
+
+        return getattr(planted_box, attribute)
+
+    return load
+
+
 REGISTRY: dict[str, Callable[[], ModelSpec]] = {
     "lcsim": lcsim_spec,
     "ishigami": _testfunction("ISHIGAMI"),
@@ -95,6 +104,9 @@ REGISTRY: dict[str, Callable[[], ModelSpec]] = {
     "flaky": _testfunction("FLAKY"),
     "slow_linear": _testfunction("SLOW_LINEAR"),
     "cheap": _testfunction("CHEAP"),
+    # synthetic models with a known answer for scenario discovery and robustness (experiments.models.planted_box)
+    "planted_box": _planted("PLANTED_BOX_SPEC"),
+    "policy_future": _planted("POLICY_FUTURE_SPEC"),
 }
 
 

@@ -33,6 +33,7 @@ from experiments.plots.figures import tidy_number
 from experiments.viz import charts
 from experiments.viz.model import ViewedModel, model_params, readout, settings_line
 from experiments.viz.runsets import (
+    discoveries,
     find_runsets,
     load_runset,
     factor_values,
@@ -43,6 +44,7 @@ from experiments.viz.runsets import (
     point_failures,
     point_means,
     point_replicates,
+    ranking_tables,
     replicate_summary,
 )
 
@@ -217,6 +219,7 @@ def RunSetPage():
             _html("p", f"Seeds: {manifest.get('seeding', '')}", style="font-size: smaller; color: #555")
         if current_output:
             StudyView(data, current_output)
+        RankingView(data, current_output, refresh)
         if n_points:
             PointView(data, current_point, current_output, refresh)
 
@@ -236,6 +239,34 @@ def StudyView(data, output: str):
                                                   classes="lcsim-factors"), raw=True)
     for path in figures:
         solara.Image(path.read_bytes(), format="png", classes=["lcsim-chart", "lcsim-study-figure"])
+
+
+@solara.component
+def RankingView(data, output: str | None, refresh: int = 0):
+    """The run set's ranking table for the chosen output and, where `lcsim discover` wrote one, its boxes."""
+    label = str(data.runset.path)
+    rankings = solara.use_memo(lambda: ranking_tables(data.runset), [label, refresh])
+    found = solara.use_memo(lambda: discoveries(data.runset), [label, refresh])
+    base = output.rsplit(".", 1)[-1] if output else None  # robustness outputs are <policy>.<output>
+    shown = output if output in rankings else base if base in rankings else next(iter(rankings), None)
+    if shown is not None:
+        with solara.Div(classes=["lcsim-ranking"], style={"overflow-x": "auto", "width": "100%"}):
+            _html("h3", f"Ranking: {shown}")
+            _html("div", rankings[shown].to_html(index=not {"factor"} <= set(rankings[shown].columns),
+                                                 float_format=lambda v: f"{v:.3g}", border=0), raw=True,
+                  classes=["lcsim-factors"])
+    for name, item in found.items():
+        with solara.Div(classes=["lcsim-discovery"], style={"overflow-x": "auto", "width": "100%"}):
+            _html("h3", f"Scenario discovery: {item['condition'] or name}")
+            _html("div", item["limits"].to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0), raw=True,
+                  classes=["lcsim-factors", "lcsim-discovery-limits"])
+            if "trajectory" in item:
+                chosen = item["trajectory"].query("chosen")
+                _html("p", "chosen box(es): " + "; ".join(
+                    f"search {int(r.search)} box {int(r.box)}: coverage {r.coverage:.3f}, density {r.density:.3f}"
+                    for r in chosen.itertuples()))
+            for figure in item["figures"].values():
+                solara.Image(figure.read_bytes(), format="png", classes=["lcsim-chart", "lcsim-discovery-chart"])
 
 
 @solara.component

@@ -1,8 +1,11 @@
 """Finished sweeps and sensitivity studies for the viewer's run-set page (no Solara here).
 
 A run set is any folder with a ``manifest.json`` that :meth:`experiments.store.runset.RunSet.open` accepts
-(``lcsim sweep`` / ``lcsim sensitivity`` output).  The page picks one, then a design point, and shows
-that point's factor values and the outputs of each of its replicates next to the spread of all points.
+(``lcsim sweep`` / ``lcsim sensitivity`` / ``lcsim robust`` output).  The page picks one, shows its ranking
+table (the factor ranking of ``analysis/ranking_<output>.csv``, or for a robustness run set the policies in
+rank order per metric) and, where ``lcsim discover`` wrote one, the discovery trajectory and boxes; then a
+design point, with that point's factor values and the outputs of each of its replicates next to the spread
+of all points.
 """
 
 from __future__ import annotations
@@ -104,6 +107,43 @@ def load_runset(path: Path) -> RunSetData:
     study_outputs = [name for name in (runset.manifest.get("study") or {}).get("outputs") or [] if name in outputs]
     return RunSetData(runset, runset.design(), runs, factors, outputs, runset.failures(),
                       study_outputs or outputs[:MAIN_OUTPUTS])
+
+
+def ranking_tables(runset: RunSet) -> dict[str, pd.DataFrame]:
+    """Output -> the run set's ranking table: policies per metric for a robustness run set
+    (``robustness/robustness.csv``), else the factor ranking of ``analysis/ranking_<output>.csv`` (the
+    replicate-variance rankings ``<output>__var`` left out).  Empty if nothing was analysed yet."""
+    robust = runset.path / "robustness" / "robustness.csv"
+    if robust.is_file():
+        from experiments.analysis.robustness import ranking_table
+
+        table = pd.read_csv(robust)
+        return {output: ranking_table(table, output) for output in dict.fromkeys(table["output"])}
+    tables = {}
+    for path in sorted((runset.path / "analysis").glob("ranking_*.csv")):
+        output = path.stem.removeprefix("ranking_")
+        if not output.endswith("__var"):
+            tables[output] = pd.read_csv(path)
+    return tables
+
+
+def discoveries(runset: RunSet) -> dict[str, dict[str, Any]]:
+    """Output -> what ``lcsim discover`` wrote for it: ``trajectory`` and ``limits`` tables, the condition
+    and the figure files present (``figures``: name -> path)."""
+    from experiments.analysis.runset_discovery import DISCOVERY_DIR, FIGURES, read_discovery
+
+    found: dict[str, dict[str, Any]] = {}
+    for output, tables in read_discovery(runset.path).items():
+        folder = runset.path / DISCOVERY_DIR / output
+        manifest = folder / MANIFEST_FILE
+        condition = ""
+        if manifest.is_file():
+            import json
+
+            condition = str(json.loads(manifest.read_text(encoding="utf-8")).get("condition", ""))
+        figures = {name: folder / name for name in FIGURES if (folder / name).is_file()}
+        found[output] = {**tables, "condition": condition, "figures": figures}
+    return found
 
 
 def point_factors(data: RunSetData, point: int) -> dict[str, Any]:
