@@ -95,6 +95,8 @@ REGISTRY: dict[str, Callable[[], ModelSpec]] = {
     "flaky": _testfunction("FLAKY"),
     "slow_linear": _testfunction("SLOW_LINEAR"),
     "cheap": _testfunction("CHEAP"),
+    "noisy_g": _testfunction("NOISY_G"),
+    "noisy_ishigami": _testfunction("NOISY_ISHIGAMI"),
 }
 
 
