@@ -443,7 +443,10 @@ def analyse_output(name: str, statistic: str, design_type: str, u: np.ndarray, y
 # --------------------------------------------------------------------------------------- agreement
 
 
-METHOD_COLUMNS = {"ST": "Sobol ST", "S1": "Sobol S1", "mu_star": "Morris mu*", "pawn": "PAWN"}
+METHOD_COLUMNS = {"ST_corrected": "Sobol ST corrected", "ST": "Sobol ST", "S1": "Sobol S1",
+                  "mu_rms_corrected": "Morris mu_rms corrected", "mu_star": "Morris mu*", "pawn": "PAWN"}
+#: Pairs not worth a Spearman line (the same estimator twice, or S1 against ST).
+SKIPPED_PAIRS = ({"Sobol ST", "Sobol S1"}, {"Sobol ST corrected", "Sobol S1"}, {"Sobol ST corrected", "Sobol ST"})
 
 
 def agreement(ranking: pd.DataFrame, extra: dict[str, pd.Series] | None = None) -> pd.DataFrame:
@@ -459,7 +462,7 @@ def agreement(ranking: pd.DataFrame, extra: dict[str, pd.Series] | None = None) 
     labels = list(columns)
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
-            if {a, b} == {"Sobol ST", "Sobol S1"}:
+            if {a, b} in SKIPPED_PAIRS:
                 continue
             pair = pd.concat([columns[a].rename("a"), columns[b].rename("b")], axis=1, join="inner").dropna()
             if len(pair) >= 3 and pair["a"].nunique() > 1 and pair["b"].nunique() > 1:

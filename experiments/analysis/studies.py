@@ -86,7 +86,8 @@ def _reference_series(paths: tuple[str, ...], output: str) -> tuple[dict[str, pd
             notes.append(f"compare_with: {csv} not found (run that study first); skipped")
             continue
         table = pd.read_csv(csv).set_index("factor")
-        for column, label in (("ST", "Sobol ST"), ("mu_star", "Morris mu*")):
+        for column, label in (("ST_corrected", "Sobol ST corrected"), ("ST", "Sobol ST"),
+                              ("mu_rms_corrected", "Morris mu_rms corrected"), ("mu_star", "Morris mu*")):
             if column in table and table[column].notna().sum() >= 3:
                 found[f"{label} ({path.name})"] = table[column]
                 break
@@ -126,7 +127,13 @@ def analyse_runset(runset: RunSet, config: StudyConfig, *, with_convergence: boo
         analysis.warnings.extend(emulated.warnings)
         for result in emulated.outputs:
             analysis.outputs.append(result)
-            analysis.agreement[result.label] = agreement(result.ranking)
+            extra = {}
+            if result.statistic == "mean" and config.compare_with:
+                extra, notes = _reference_series(config.compare_with, result.output)
+                analysis.warnings.extend(n for n in notes if n not in analysis.warnings)
+                for label, series in extra.items():
+                    result.ranking[f"ref {label}"] = series.reindex(result.ranking.index)
+            analysis.agreement[result.label] = agreement(result.ranking, extra)
             if result.note:
                 analysis.warnings.append(f"{result.label}: {result.note}")
         if with_convergence:
