@@ -112,9 +112,12 @@ class GaussianProcessEmulator:
             model.fit(u, (mean - offset) / scale)
         return cls(model, offset, scale, model.kernel_)
 
-    def predict(self, u: np.ndarray) -> np.ndarray:
-        """Emulator mean at ``u`` (output units)."""
-        return self.offset + self.scale * self.model.predict(np.asarray(u, float))
+    def predict(self, u: np.ndarray, block: int = 16_384) -> np.ndarray:
+        """Emulator mean at ``u`` (output units); in blocks of rows, so that the cross-kernel matrix
+        (rows x design points) stays small for Monte Carlo samples of hundreds of thousands of rows."""
+        u = np.asarray(u, float)
+        parts = [self.model.predict(u[i:i + block]) for i in range(0, len(u), block)] or [np.empty(0)]
+        return self.offset + self.scale * np.concatenate(parts)
 
     def refit(self, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, weights: np.ndarray,
               rng: np.random.Generator) -> GaussianProcessEmulator:
