@@ -6,9 +6,13 @@ import numpy as np
 from mesa import Agent, Model
 
 from sim.agents import Cooperative, Entrepreneur, Government, School, Student
+from sim.agents.student import Track
 from sim.network import TieNetwork
 from sim.outcomes import RunOutcome, SERIES_FIELDS, summarise
-from sim.pilot import ALIVE, SCHOOL, WAITING_TO_START, Phase, Pilot, draw_complexity
+from sim.pilot import (
+    ADULT_ARM, ALIVE, RIVAL_SCHOOL, SCHOOL, WAITING_TO_START, Complexity, Fate, Phase, Pilot, Provider, TargetGroup,
+    draw_complexity,
+)
 from sim.params import Params
 
 #: Month of the school year (0 = September) at which year-long and first-semester runs start.
@@ -48,6 +52,7 @@ class LearningCommunityModel(Model):
             },
             meeting_gain=p.meeting_tie_gain,
             decay_per_month=p.tie_decay_per_month,
+            active_threshold=p.active_tie_threshold,
         )
         self.pilots: list[Pilot] = []
         self.school = School(self)
@@ -155,8 +160,9 @@ class LearningCommunityModel(Model):
         """11. In August the next school year's intake is settled (demography + distinctive electives).
 
         Base intake = initial intake x (1 + demographic_trend) ** year; each pilot with a reputation
-        draws extra students (Pilot.draw_students) and a faded one may be revived by them
-        (Pilot.consider_revival).  Graduates leave.
+        draws extra students (Pilot.draw_students) - one run by the rival school draws them away
+        from the school's BOL intake - and a faded one may be revived by them (Pilot.consider_revival).
+        Graduates leave.
         """
         if self.month % 12 != AUGUST:
             return
@@ -168,15 +174,21 @@ class LearningCommunityModel(Model):
         for student in [s for s in self.students if s.has_graduated(year)]:
             self.students.remove(student)
             student.remove()
-        drawn_total = 0
+        drawn_to_school = 0
+        drawn_away = 0
         for pilot in self.pilots:
-            drawn = pilot.draw_students(bol)
-            drawn_total += drawn
-            self.students.extend(Student(self, "BOL", year, drawn_by=pilot.index) for _ in range(drawn))
+            drawn = pilot.draw_students(bol)  # negative: they enrol at the rival school instead
+            if drawn >= 0:
+                drawn_to_school += drawn
+                self.students.extend(Student(self, Track.BOL, year, drawn_by=pilot.index) for _ in range(drawn))
+            else:
+                drawn_away -= drawn
             pilot.consider_revival(drawn)
-        self.students.extend(Student(self, "BOL", year) for _ in range(bol))
-        self.students.extend(Student(self, "BBL", year) for _ in range(bbl))
-        self.intake = bol + bbl + drawn_total
+        # students the rival's electives draw away come out of the school's own BOL intake
+        bol = max(0, bol - drawn_away)
+        self.students.extend(Student(self, Track.BOL, year) for _ in range(bol))
+        self.students.extend(Student(self, Track.BBL, year) for _ in range(bbl))
+        self.intake = bol + bbl + drawn_to_school
 
     def collect(self) -> None:
         """12. Record this month's series into preallocated arrays (cheaper than a DataCollector)."""
@@ -188,6 +200,9 @@ class LearningCommunityModel(Model):
         started = sum(1 for pilot in self.pilots if pilot.started)
         series["pilots_started"][t] = started
         series["alive_with_school"][t] = alive_with_school
+        fates = [pilot.fate_class() for pilot in self.pilots]
+        series["with_adult_arm"][t] = sum(1 for fate in fates if fate is Fate.ADULT_ARM)
+        series["taken_over_by_others"][t] = sum(1 for fate in fates if fate is Fate.TAKEN_OVER)
         series["school_commitment"][t] = self.school.commitment()
         series["embedding"][t] = self.school.embedding
         series["interim"][t] = 1.0 if self.school.in_interim else 0.0
@@ -204,6 +219,40 @@ class LearningCommunityModel(Model):
     # ================================================================== services for agents
     def add_pilot(self, pilot: Pilot) -> None:
         self.pilots.append(pilot)
+
+    def propose_pilot(
+        self,
+        firm: Entrepreneur,
+        complexity: Complexity | str,
+        *,
+        target_group: TargetGroup | str | None = None,
+        provider: Provider | None = None,
+    ) -> Pilot:
+        """The one pilot factory: a firm's question becomes a proposed pilot (processes 3 and set-up).
+
+        A complex question recruits a second firm (communities need several owners).  Unless given,
+        the pilot aims at adult learners with chance ``adult_pilot_share``, and an adult pilot is led
+        by the school group's adult arm (Terra Next) with chance ``outside_provider_presence``, else by
+        the school.  Agreements start at the clarity the cooperative insists on
+        (``clarity_of_financial_agreements``, raised by reflection: ``Cooperative.reflect_on_fade``).
+        """
+        p = self.params
+        partners = [firm]
+        if complexity == Complexity.COMPLEX:
+            other = self.random_entrepreneur(exclude=firm)
+            if other is not None:
+                partners.append(other)
+        if target_group is None:
+            target_group = TargetGroup.ADULT if self.rng.random() < p.adult_pilot_share else TargetGroup.INITIAL
+        if provider is None:
+            adult_arm = TargetGroup(target_group) is TargetGroup.ADULT and self.rng.random() < p.outside_provider_presence
+            provider = ADULT_ARM if adult_arm else SCHOOL
+        pilot = Pilot(
+            self, partners=partners, complexity=complexity, target_group=target_group, provider=provider,
+            clarity=self.cooperative.insisted_clarity,
+        )
+        self.add_pilot(pilot)
+        return pilot
 
     def alive_pilot_count(self) -> int:
         return sum(1 for pilot in self.pilots if pilot.phase in ALIVE)
@@ -228,14 +277,16 @@ class LearningCommunityModel(Model):
 
         In order: the subsidy (``subsidy_share`` of the cost, pro rata for the months it still pays),
         the municipality (adult runs), the firms (willingness x commitment), and for the school's
-        own pilots the school (willingness x innovation budget left).  Private contributions are
-        scaled by 0.6 + 0.4 x clarity of the financial agreements: without clear agreements 40% of
-        them are lost in debate (Smart Farming: 'discussies over de kosten').  Structural pilots are
-        paid from the regular budget.
+        own pilots the school (willingness x innovation budget left); another provider pays up to
+        what the run's learners bring it in (``Pilot.revenue_eur``).  Private contributions are
+        scaled by 1 - ``unclear_money_loss`` x (1 - clarity): without clear agreements 40% of
+        them are lost in debate (Smart Farming: 'discussies over de kosten').  Structural pilots cost
+        ``structural_cost_share`` of a run, paid from the school's regular budget (booked as private).
         """
         cost = self.run_cost(pilot)
-        plan = {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0}
+        plan = {"subsidy": 0.0, "municipal": 0.0, "firms": 0.0, "school": 0.0, "provider": 0.0, "regular": 0.0}
         if pilot.phase is Phase.STRUCTURAL:
+            plan["regular"] = self.params.structural_cost_share * cost  # the school's regular budget
             return plan
         remaining = cost
         if pilot.subsidy_months_left > 0:
@@ -244,29 +295,42 @@ class LearningCommunityModel(Model):
             remaining -= plan["subsidy"]
         plan["municipal"] = min(remaining, self.government.municipal_offer_eur(pilot))
         remaining -= plan["municipal"]
-        private_factor = 0.6 + 0.4 * pilot.clarity
+        private_factor = 1.0 - self.params.unclear_money_loss * (1.0 - pilot.clarity)
         firms = private_factor * sum(firm.contribution_eur(pilot) for firm in pilot.partners)
         plan["firms"] = min(remaining, firms)
         remaining -= plan["firms"]
         if pilot.provider == SCHOOL:
             plan["school"] = min(remaining, private_factor * self.school.offer_eur())
             remaining -= plan["school"]
+        else:
+            # another provider pays what the run's learners bring it (fees, per-student funding)
+            offer = pilot.revenue_eur()
+            if pilot.provider == RIVAL_SCHOOL:
+                # a similar school with a similar budget (assumption: 'een andere aoc')
+                offer += self.params.school_cofunding_willingness * self.params.school_innovation_budget_eur
+            plan["provider"] = min(remaining, offer)
+            remaining -= plan["provider"]
         return plan if remaining <= 1e-9 else None
 
     def commit_funding(self, pilot: Pilot, plan: dict[str, float]) -> None:
         """Book a run's funding plan against the budgets and the public/private totals."""
-        self.government.municipal_budget_left_eur -= plan["municipal"]
-        self.school.budget_left_eur -= plan["school"]
+        self.government.spend_municipal(plan["municipal"])
+        self.school.spend(plan["school"])
         self.eur_public += plan["subsidy"] + plan["municipal"]
-        self.eur_private += plan["firms"] + plan["school"]
+        self.eur_private += plan["firms"] + plan["school"] + plan["provider"] + plan["regular"]
 
     def recruit_learners(self, pilot: Pilot) -> list[Student]:
-        """Learners for a run: new adult learners for adult pilots; initial students who pick agenda
-        items (Student.chooses_agenda_item) up to the coaches' capacity when the school takes part."""
+        """Learners for a run: new adult learners for adult pilots; the rival's own students for an
+        elective it runs; initial students who pick agenda items (Student.chooses_agenda_item) up to
+        the coaches' capacity when the school takes part."""
         learners: list[Student] = []
-        if pilot.target_group == "adult":
-            year = self.month // 12
-            learners = [Student(self, "LLO", year) for _ in range(self.params.adult_learners_per_run)]
+        year = self.month // 12
+        if pilot.target_group is TargetGroup.ADULT:
+            learners = [Student(self, Track.LLO, year) for _ in range(self.params.adult_learners_per_run)]
+        elif pilot.provider == RIVAL_SCHOOL:
+            # the rival runs the elective with its own students, a group as large as two coaches take
+            size = int(self.params.coaches_per_run * self.params.coaching_capacity)
+            learners = [Student(self, Track.BOL, year, external=True) for _ in range(size)]
         if pilot.school_in_this_run:
             coaches = sum(1 for key in pilot.team if key[0] == "teacher")
             capacity = int(coaches * self.params.coaching_capacity)
@@ -278,19 +342,19 @@ class LearningCommunityModel(Model):
                     initial.append(student)
             learners += initial
         for learner in learners:
-            learner.in_pilot = True
+            learner.join_pilot()
         return learners
 
     def release_learners(self, learners: list[Student]) -> None:
         for learner in learners:
-            learner.in_pilot = False
-            if learner.track == "LLO":
-                learner.remove()  # adult learners leave (and are hired) when their run ends
+            learner.leave_pilot()
+            if learner.track is Track.LLO or learner.external:
+                learner.remove()  # adult learners leave (and are hired), the rival's go back there
 
     def record_participation(self, pilot: Pilot) -> None:
         """Register everyone in a starting run as an LLO participant (gains are added as they learn)."""
         for learner in pilot.learners:
-            group = "adult_learners" if learner.track == "LLO" else "students"
+            group = "adult_learners" if learner.track is Track.LLO else "students"
             self.gains[group].setdefault(learner.unique_id, 0.0)
         for key in pilot.team:
             if key[0] == "teacher":
@@ -301,13 +365,6 @@ class LearningCommunityModel(Model):
     def bank_gain(self, group: str, participant: object, amount: float) -> None:
         if participant in self.gains[group]:
             self.gains[group][participant] += amount
-
-    def release_pilot(self, pilot: Pilot) -> None:
-        """A pilot leaves the school's hands: free its coaches and learners."""
-        self.school.release_coaches(pilot)
-        self.release_learners(pilot.learners)
-        pilot.learners = []
-        pilot.in_run = False
 
     # ================================================================== measures
     def community_elements(self) -> dict[str, float]:
@@ -329,7 +386,7 @@ class LearningCommunityModel(Model):
             kinds += any(pilot.engagement() >= 0.5 for pilot in live)
             kinds += any(pilot.in_run for pilot in live)
             kinds += any(pilot.subsidy_months_left > 0 for pilot in live) or (
-                p.municipal_participation_budget_eur > 0 and any(pilot.target_group == "adult" for pilot in live)
+                p.municipal_participation_budget_eur > 0 and any(pilot.target_group is TargetGroup.ADULT for pilot in live)
             )
             kinds += self.cooperative.budget_left_eur > 0
         composition = kinds / 5.0
@@ -339,7 +396,7 @@ class LearningCommunityModel(Model):
         facilitation = 0.5 * rhythm + 0.5 * in_use
         shocked = [pilot for pilot in self.pilots if pilot.shocked]
         if shocked:
-            survived = sum(1 for pilot in shocked if pilot.alive or pilot.phase is Phase.TAKEN_OVER) / len(shocked)
+            survived = sum(1 for pilot in shocked if pilot.alive) / len(shocked)
             resilience = 0.5 * self.school.embedding + 0.5 * survived
         else:
             resilience = self.school.embedding
@@ -349,9 +406,9 @@ class LearningCommunityModel(Model):
     def _enrol_initial_cohorts(self) -> None:
         p = self.params
         for cohort in (-2, -1, 0):
-            self.students.extend(Student(self, "BOL", cohort) for _ in range(p.bol_intake_per_year))
+            self.students.extend(Student(self, Track.BOL, cohort) for _ in range(p.bol_intake_per_year))
         for cohort in (-1, 0):
-            self.students.extend(Student(self, "BBL", cohort) for _ in range(p.bbl_intake_per_year))
+            self.students.extend(Student(self, Track.BBL, cohort) for _ in range(p.bbl_intake_per_year))
 
     def _propose_initial_pilots(self) -> None:
         """The pilots on the table at the start, funded by the running programme (RIF 2014)."""
@@ -361,19 +418,7 @@ class LearningCommunityModel(Model):
                 break
             firm = self.entrepreneurs[int(self.rng.integers(len(self.entrepreneurs)))]
             complexity = draw_complexity(self.rng, p.simple_question_share, p.complex_question_share)
-            partners = [firm]
-            if complexity == "complex":
-                other = self.random_entrepreneur(exclude=firm)
-                if other is not None:
-                    partners.append(other)
-            target = "adult" if self.rng.random() < p.adult_pilot_share else "initial"
-            provider = "adult_provider" if target == "adult" and self.rng.random() < p.outside_provider_presence else SCHOOL
-            pilot = Pilot(
-                self, partners=partners, complexity=complexity, target_group=target, provider=provider,
-                clarity=p.clarity_of_financial_agreements,
-            )
-            self.add_pilot(pilot)
-            self.government.grant(pilot)
+            self.government.grant(self.propose_pilot(firm, complexity))
 
     def _shuffled(self, items: list) -> list:
         order = self.rng.permutation(len(items))

@@ -16,14 +16,20 @@ import networkx as nx
 
 PROXIMITIES = ("physical", "cognitive", "organisational", "social")
 
-#: A tie at or above this strength counts as active (community membership, density).
+#: Default strength at or above which a tie counts as active (``Params.active_tie_threshold``).
 ACTIVE_TIE = 0.25
 
 
 class TieNetwork:
     """Weighted, undirected ties with four proximities per edge (a thin layer over networkx)."""
 
-    def __init__(self, initial: dict[str, float], meeting_gain: float, decay_per_month: float):
+    def __init__(
+        self,
+        initial: dict[str, float],
+        meeting_gain: float,
+        decay_per_month: float,
+        active_threshold: float = ACTIVE_TIE,
+    ):
         """``initial`` maps each proximity kind to the value of a new tie (0-1)."""
         self.graph = nx.Graph()
         # The same attribute dicts networkx holds, keyed by pair: iterating networkx's edge views
@@ -32,6 +38,7 @@ class TieNetwork:
         self.initial = {kind: float(initial[kind]) for kind in PROXIMITIES}
         self.meeting_gain = meeting_gain
         self.decay_per_month = decay_per_month
+        self.active_threshold = active_threshold
 
     # ------------------------------------------------------------------ membership
     def add_person(self, person: Hashable) -> None:
@@ -103,10 +110,10 @@ class TieNetwork:
 
     # ------------------------------------------------------------------ community measures
     def active_members(self) -> list[Hashable]:
-        """People with at least one tie of strength >= ACTIVE_TIE."""
+        """People with at least one tie of strength >= ``active_threshold``."""
         members = set()
         for pair, tie in self._ties.items():
-            if _is_active(tie):
+            if self._is_active(tie):
                 members.update(pair)
         return list(members)
 
@@ -118,7 +125,7 @@ class TieNetwork:
         n = len(self.active_members())
         if n < 2:
             return 0.0
-        active = sum(1 for tie in self._ties.values() if _is_active(tie))
+        active = sum(1 for tie in self._ties.values() if self._is_active(tie))
         return active / (n * (n - 1) / 2)
 
     def mean_strength(self) -> float:
@@ -131,5 +138,5 @@ class TieNetwork:
         return total / (4.0 * len(self._ties))
 
 
-def _is_active(tie: dict[str, float]) -> bool:
-    return (tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]) >= 4 * ACTIVE_TIE
+    def _is_active(self, tie: dict[str, float]) -> bool:
+        return (tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]) >= 4 * self.active_threshold

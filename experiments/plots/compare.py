@@ -8,8 +8,8 @@ import numpy as np
 from scipy import stats
 
 from experiments.analysis.compare import ScenarioResult
-from experiments.plots.scenario import phase_names
 from experiments.plots.figures import new_figure, phase_label, save_figure
+from sim import FATES
 
 CURVES_PNG = "continuation_curves.png"
 FATES_PNG = "fates_by_scenario.png"
@@ -46,7 +46,7 @@ def plot_continuation_curves(results: list[ScenarioResult], path: Path) -> Path:
 def plot_fates_by_scenario(results: list[ScenarioResult], path: Path) -> Path:
     """Stacked bars: mean share of started pilots in each fate at the horizon, per scenario."""
     fig, ax = new_figure(figsize=(9, 0.6 * len(results) + 2))
-    phases = [phase for phase in phase_names() if any(phase in r.fates.columns for r in results)]
+    phases = [fate for fate in FATES if any(fate in r.fates.columns for r in results)]
     names = [r.name for r in results]
     left = np.zeros(len(results))
     for phase in phases:

@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from sim.pilot import ADULT_PROVIDER, ALIVE, SCHOOL, Pilot
+from sim.pilot import ALIVE, Pilot
 
 if TYPE_CHECKING:
     from sim.agents.entrepreneur import Entrepreneur
     from sim.model import LearningCommunityModel
 
-#: A partner commitment below this, or a patience counter running, is trouble worth noticing.
+#: A partner commitment falling below this is trouble worth noticing.
 TROUBLE_COMMITMENT = 0.5
+#: What a pilot waits for when an agreement is not kept: the school's room, or the money.
+BROKEN_AGREEMENTS = frozenset({"no room from the school", "no money for the run"})
 
 
 class Cooperative(Agent):
@@ -27,6 +29,13 @@ class Cooperative(Agent):
         self.interventions = 0
         self.meetings = 0
         self.eur_spent = 0.0
+        # what reflection on faded pilots has taught it (reflect_on_fade)
+        self.readiness = model.params.intervention_readiness
+        self.insisted_clarity = model.params.clarity_of_financial_agreements
+        self.reflections = 0
+        self.deals_left_out = 0
+        self.live_pilot_months = 0
+        self.troubled_pilot_months = 0
         model.network.add_person(self.key)
 
     # ------------------------------------------------------------------ 3. agenda
@@ -37,10 +46,8 @@ class Cooperative(Agent):
         """Put collected questions on the agenda as proposed pilots (process 3).
 
         Each question becomes a pilot with chance ``agenda_strength`` while fewer than
-        ``max_active_pilots`` are alive; others are dropped.  Complex questions recruit a second
-        firm (communities need several owners).  A pilot aims at adult learners with chance
-        ``adult_pilot_share``; an adult pilot is led by an adult-education provider when one is
-        present (chance ``outside_provider_presence``), else by the school.
+        ``max_active_pilots`` are alive; others are dropped.  The pilot itself is made by the
+        model's one factory (``LearningCommunityModel.propose_pilot``).
         """
         model = self.model
         p = model.params
@@ -48,23 +55,7 @@ class Cooperative(Agent):
         for firm, complexity in self.questions:
             if model.alive_pilot_count() >= p.max_active_pilots or rng.random() >= p.agenda_strength:
                 continue
-            partners = [firm]
-            if complexity == "complex":
-                other = model.random_entrepreneur(exclude=firm)
-                if other is not None:
-                    partners.append(other)
-            target = "adult" if rng.random() < p.adult_pilot_share else "initial"
-            provider = ADULT_PROVIDER if target == "adult" and rng.random() < p.outside_provider_presence else SCHOOL
-            model.add_pilot(
-                Pilot(
-                    model,
-                    partners=partners,
-                    complexity=complexity,
-                    target_group=target,
-                    provider=provider,
-                    clarity=p.clarity_of_financial_agreements,
-                )
-            )
+            model.propose_pilot(firm, complexity)
         self.questions.clear()
 
     # ------------------------------------------------------------------ meetings
@@ -91,63 +82,97 @@ class Cooperative(Agent):
     def monitor_and_intervene(self) -> None:
         """Notice troubled pilots and intervene early (process 7).
 
-        A live pilot is troubled when a partner's commitment is below 0.5, a partner is counting
-        unresponsive months or has given up on the school, or money agreements are unclear (clarity < 0.5).  Each month monitoring
-        notices it with chance ``monitoring_level``; the cooperative then intervenes with chance
-        ``intervention_readiness`` if it can pay ``intervention_cost_eur``: it clarifies who pays
+        A live pilot is troubled (``troubled``) when a partner's commitment is falling below 0.5, an
+        agreement is not kept (the school gives no room, or the money is not found), or a decision
+        vacuum opens (a firm counting unresponsive months, a decision waiting in an interim, a firm
+        that gave up on the school).  Each month monitoring notices it with chance ``monitoring_level``;
+        the cooperative then intervenes with chance ``readiness`` (``intervention_readiness``, raised by
+        reflection, ``reflect_on_fade``) if it can pay ``intervention_cost_eur``: it clarifies who pays
         (clarity closes half its gap), mediates (each partner's commitment closes 30% of its gap),
         restores the partners' patience with the school, and holds the school to the agreements at its
-        next decision (``Pilot.school_will``).  Seed, Smart Farming: 'een faciliterende partij die
+        next decision (``Pilot.school_will``).  Seed, Smart Farming: 'Een faciliterende partij die
         vroegtijdig ingrijpt wanneer afspraken niet worden nagekomen'.
         """
         p = self.model.params
         rng = self.model.rng
         for pilot in self.model.pilots:
-            if pilot.phase not in ALIVE or not self._troubled(pilot):
+            if pilot.phase not in ALIVE:
                 continue
-            if rng.random() >= p.monitoring_level or rng.random() >= p.intervention_readiness:
+            self.live_pilot_months += 1
+            if not self.troubled(pilot):
                 continue
-            if self.budget_left_eur < p.intervention_cost_eur:
+            self.troubled_pilot_months += 1
+            if rng.random() >= p.monitoring_level or rng.random() >= self.readiness:
                 continue
-            self.budget_left_eur -= p.intervention_cost_eur
-            self.eur_spent += p.intervention_cost_eur
-            self.interventions += 1
-            pilot.clarity += 0.5 * (1.0 - pilot.clarity)
-            pilot.mediated = True
+            if not self.pay_intervention():
+                continue
+            pilot.clarify_agreements(p.mediation_clarity_gain)
             for firm in pilot.partners:
-                firm.commitment[pilot] += 0.3 * (1.0 - firm.commitment[pilot])
-                firm.rejoin(pilot)
+                firm.be_mediated(pilot, p.mediation_commitment_gain)
+
+    def pay_intervention(self) -> bool:
+        """Pay one intervention from this year's budget, if it allows (``intervention_cost_eur``)."""
+        cost = self.model.params.intervention_cost_eur
+        if self.budget_left_eur < cost:
+            return False
+        self.budget_left_eur -= cost
+        self.eur_spent += cost
+        self.interventions += 1
+        return True
 
     def broker_provider(self, pilot: Pilot) -> bool:
         """A dropped pilot the cooperative notices (chance ``monitoring_level``) and acts on (chance
-        ``intervention_readiness``, if it can pay ``intervention_cost_eur``) gets a second search for a
-        provider, with the firms' commitment restored by 30% of its gap.  Seed, Smart Farming: 'pak als
-        Gebiedscooperatie de kans om handen en voeten te geven aan Workcept'; the cooperative 'staat nu
-        buiten de gemaakte afspraak'.  Returns whether it stepped in.
+        ``readiness``, if it can pay ``intervention_cost_eur``) gets a second search for a provider,
+        with the firms' commitment restored by 30% of its gap.  Seed, Smart Farming: 'pak als
+        Gebiedscoöperatie de kans om handen en voeten te geven aan ‘Workcept’'; the cooperative 'staat
+        nu buiten de gemaakte afspraak'.  Returns whether it stepped in.
         """
         p = self.model.params
         rng = self.model.rng
-        if rng.random() >= p.monitoring_level or rng.random() >= p.intervention_readiness:
+        if rng.random() >= p.monitoring_level or rng.random() >= self.readiness:
             return False
-        if self.budget_left_eur < p.intervention_cost_eur:
+        if not self.pay_intervention():
             return False
-        self.budget_left_eur -= p.intervention_cost_eur
-        self.eur_spent += p.intervention_cost_eur
-        self.interventions += 1
         for firm in pilot.partners:
-            firm.commitment[pilot] += 0.3 * (1.0 - firm.commitment[pilot])
+            firm.be_mediated(pilot, p.mediation_commitment_gain, restore_patience=False)
         return True
 
     @staticmethod
-    def _troubled(pilot: Pilot) -> bool:
-        if pilot.clarity < 0.5:
+    def troubled(pilot: Pilot) -> bool:
+        """Real trouble: falling commitment, broken agreements or a decision vacuum (see
+        ``monitor_and_intervene``).  Unclear agreements alone are not trouble yet."""
+        if pilot.waiting_for in BROKEN_AGREEMENTS or pilot.months_waiting_for_decision > 0:
             return True
         return any(
-            firm.commitment[pilot] < TROUBLE_COMMITMENT
+            (firm.commitment[pilot] < TROUBLE_COMMITMENT and firm.commitment_change[pilot] < 0.0)
             or firm.unresponsive_months[pilot] > 0
             or firm.gave_up_on_school[pilot]
             for firm in pilot.partners
         )
+
+    def left_out_of_deal(self) -> None:
+        """A pilot it prepared went to another provider in a deal it did not broker: the cooperative
+        loses ``left_out_loss`` of its readiness (Smart Farming: 'De coöperatie staat nu buiten de
+        gemaakte afspraak terwijl ze in het voortraject veel in de voorbereiding heeft geïnvesteerd')."""
+        self.readiness *= 1.0 - self.model.params.left_out_loss
+        self.deals_left_out += 1
+
+    # ------------------------------------------------------------------ reflection
+    def reflect_on_fade(self, pilot: Pilot) -> None:
+        """After a started pilot fades, the community reflects and adjusts (learning rule).
+
+        The cooperative's readiness to intervene and the clarity of agreements it insists on for new
+        pilots each close ``reflection_rate`` of their gap to 1.  Seed, versnellers: 'Monitoring en
+        onderzoek moeten een vinger aan de pols leggen en reflecteren op het systeem. Deel dit
+        regelmatig, dan werkt het ontwikkelend'; 'Pas op dat je niet alleen de successen belicht, maar
+        ook de leerpunten'.
+        """
+        if not pilot.started:
+            return
+        rate = self.model.params.reflection_rate
+        self.readiness += rate * (1.0 - self.readiness)
+        self.insisted_clarity += rate * (1.0 - self.insisted_clarity)
+        self.reflections += 1
 
     def start_budget_year(self) -> None:
         self.budget_left_eur = self.model.params.cooperative_budget_eur

@@ -6,17 +6,13 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from sim.pilot import ALIVE, EFFORT, SCHOOL, draw_complexity
+from sim.pilot import ALIVE, SCHOOL, draw_complexity, effort
 
 if TYPE_CHECKING:
     from sim.model import LearningCommunityModel
     from sim.pilot import Pilot
 
 SECTORS = ("dairy", "veterinary", "contracting", "landscaping", "arable", "temp_agency")
-#: Responsiveness below which a firm counts a month as 'the school does not move'.
-UNRESPONSIVE = 0.3
-#: Share of the gap to the target commitment closed per month (commitment is sticky).
-COMMITMENT_ADJUSTMENT = 0.1
 
 
 class Entrepreneur(Agent):
@@ -35,6 +31,7 @@ class Entrepreneur(Agent):
         self.unresponsive_months: dict[Pilot, int] = {}
         self.gave_up_on_school: dict[Pilot, bool] = {}
         self.hiring_value: dict[Pilot, float] = {}
+        self.commitment_change: dict[Pilot, float] = {}  # last month's change, for monitoring
         self.pilots: list[Pilot] = []
         model.network.add_person(self.key)
 
@@ -56,6 +53,7 @@ class Entrepreneur(Agent):
         self.unresponsive_months[pilot] = 0
         self.gave_up_on_school[pilot] = False
         self.hiring_value[pilot] = 0.0
+        self.commitment_change[pilot] = 0.0
 
     def rejoin(self, pilot: Pilot) -> None:
         """Contact sought again (revival) or mediated (intervention): patience restored."""
@@ -78,33 +76,44 @@ class Entrepreneur(Agent):
     def update_commitment(self) -> None:
         """Weigh value received against effort, and count the school's silence (process 6).
 
-        Commitment to the pilot (its content) moves 10% of the way each month to
-            target = 0.2 + 0.3 x agenda strength   (a shared agenda anchors interest)
-                   + 0.6 x value                   (the quality of the runs so far; 0.5 before the first)
-                   + 0.2 x hiring value            (future staff met)
-                   - effort(complexity),           clipped to 0-1.
+        Commitment to the pilot (its content) moves ``firm_commitment_adjustment`` of the way each month to
+            target = firm_commitment_base + firm_weight_agenda x agenda strength
+                   + firm_weight_value x value     (the quality of the runs so far; 0.5 before the first)
+                   + firm_weight_hiring x hiring value  (future staff met)
+                   - effort_<complexity>
+                   + firm_weight_clarity x (clarity - 0.5)  (clear agreements),  clipped to 0-1.
         Separately, each month in which the pilot's provider is the school and its responsiveness is
-        below 0.3 counts against patience (a responsive month resets the count); when the count exceeds
+        below ``unresponsive_threshold`` counts against patience (a responsive month resets the count); when the count exceeds
         ``entrepreneur_patience_months`` the firm gives up on the school for this pilot - it will not
         continue with the school, but still values the pilot and may take it elsewhere (Cowcept: 'dat
         hij ook met een ander AOC kon gaan samenwerken'; Smart Farming: continued with Terra Next).
         """
         p = self.model.params
         school_response = self.model.school.responsiveness()
-        anchor = 0.2 + 0.3 * p.agenda_strength
+        anchor = p.firm_commitment_base + p.firm_weight_agenda * p.agenda_strength
         for pilot in self.pilots:
             if pilot.phase not in ALIVE:
                 continue
             value = pilot.quality if pilot.runs > 0 or pilot.in_run else 0.5
-            target = anchor + 0.6 * value + 0.2 * self.hiring_value[pilot] - EFFORT[pilot.complexity]
+            target = anchor + p.firm_weight_value * value + p.firm_weight_hiring * self.hiring_value[pilot]
+            target -= effort(p, pilot.complexity)
+            target += p.firm_weight_clarity * (pilot.clarity - 0.5)  # agreements kept or not
             target = min(1.0, max(0.0, target))
-            self.commitment[pilot] += COMMITMENT_ADJUSTMENT * (target - self.commitment[pilot])
-            if pilot.provider == SCHOOL and school_response < UNRESPONSIVE:
+            change = p.firm_commitment_adjustment * (target - self.commitment[pilot])
+            self.commitment[pilot] += change
+            self.commitment_change[pilot] = change
+            if pilot.provider == SCHOOL and school_response < p.unresponsive_threshold:
                 self.unresponsive_months[pilot] += 1
                 if self.unresponsive_months[pilot] > p.entrepreneur_patience_months:
                     self.gave_up_on_school[pilot] = True
             else:
                 self.unresponsive_months[pilot] = 0
+
+    def be_mediated(self, pilot: Pilot, share: float, restore_patience: bool = True) -> None:
+        """The cooperative mediates: commitment closes ``share`` of its gap to 1; patience restored."""
+        self.commitment[pilot] += share * (1.0 - self.commitment[pilot])
+        if restore_patience:
+            self.rejoin(pilot)
 
     def stays_with(self, pilot: Pilot) -> bool:
         """Whether the firm goes on with the pilot's provider: chance = commitment; never with a school

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from sim.pilot import Phase
+from sim.pilot import Complexity, Phase, TargetGroup
 
 if TYPE_CHECKING:
     from sim.model import LearningCommunityModel
@@ -42,19 +42,23 @@ class Government(Agent):
                 continue
             self.applications += 1
             chance = p.application_success_rate
-            if pilot.complexity == "complex":
+            if pilot.complexity is Complexity.COMPLEX:
                 chance *= p.network_proposal_fit
             if self.model.rng.random() < chance:
                 self.grant(pilot)
 
     def grant(self, pilot: Pilot) -> None:
+        """Grant a subsidy for ``subsidy_duration_months`` (the pilot starts its own clock)."""
         self.grants += 1
-        pilot.subsidy_months_left = int(round(self.model.params.subsidy_duration_months))
-        pilot.ever_subsidised = pilot.subsidy_months_left > 0
+        pilot.receive_subsidy(int(round(self.model.params.subsidy_duration_months)))
+
+    def spend_municipal(self, amount_eur: float) -> None:
+        """Book municipal money committed to a run against this year's participation budget."""
+        self.municipal_budget_left_eur -= amount_eur
 
     def municipal_offer_eur(self, pilot: Pilot) -> float:
         """The municipality pays adult runs from its participation-job budget (Samen in het groen)."""
-        return self.municipal_budget_left_eur if pilot.target_group == "adult" else 0.0
+        return self.municipal_budget_left_eur if pilot.target_group is TargetGroup.ADULT else 0.0
 
     def start_budget_year(self) -> None:
         self.municipal_budget_left_eur = self.model.params.municipal_participation_budget_eur

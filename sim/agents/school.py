@@ -11,10 +11,6 @@ if TYPE_CHECKING:
     from sim.model import LearningCommunityModel
     from sim.pilot import Pilot
 
-#: Weights of director, middle management and teachers in the school's commitment (director leads).
-COMMITMENT_WEIGHTS = (0.4, 0.3, 0.3)
-#: Coaches a pilot run gets from the school.
-COACHES_PER_RUN = 2
 
 
 @dataclass(slots=True)
@@ -39,6 +35,9 @@ class School(Agent):
         # The director in office at the start knows the strategy (the region as of 2015).
         self.director_tenure_months = int(round(p.director_onboarding_months))
         self.interim_months_left = 0
+        self.turbulent = bool(model.rng.random() < p.turbulent_at_start)
+        self.turbulent_months = 0
+        self.rivalry = False  # the director in office at the start works with middle management
         self.director_changes = 0
         self.interim_months_total = 0
         # Commitment below the director; it starts where the director is, as far as embedded.
@@ -87,9 +86,12 @@ class School(Agent):
         commitment of director (disposition x familiarity, 0 during an interim), middle management
         and teachers.  Seed, versnellers: 'veranker dit in visie en beleid'.
         """
-        w_d, w_m, w_t = COMMITMENT_WEIGHTS
+        p = self.model.params
+        w_d, w_m, w_t = p.commitment_weight_director, p.commitment_weight_middle_management, p.commitment_weight_teachers
         director = self.director_strategy_commitment()
-        people = w_d * director + w_m * self.middle_management_commitment + w_t * self.teacher_commitment
+        people = (w_d * director + w_m * self.middle_management_commitment + w_t * self.teacher_commitment) / (
+            w_d + w_m + w_t
+        )
         return self.embedding_policy + (1.0 - self.embedding_policy) * people
 
     def responsiveness(self) -> float:
@@ -101,10 +103,6 @@ class School(Agent):
             return 0.0
         p = self.model.params
         return (0.5 * self.commitment() + 0.5 * p.internal_communication) * (1.0 - 0.5 * p.external_stress)
-
-    def continuation_will(self) -> float:
-        """Chance that the school decides to continue a pilot it ran: commitment x (1 - 0.5 x stress)."""
-        return self.commitment() * (1.0 - 0.5 * self.model.params.external_stress)
 
     def gives_room(self) -> bool:
         """Whether the school lets its teachers start a new pilot this time (chance = responsiveness)."""
@@ -118,16 +116,36 @@ class School(Agent):
         return self.model.rng.random() < self.responsiveness() * self.embedding_curriculum
 
     # ------------------------------------------------------------------ 1. turnover
-    def change_management(self) -> None:
-        """Director turnover with a monthly hazard; an interim with a decision vacuum (process 1).
+    def switch_regime(self) -> None:
+        """Calm and turbulent periods alternate (a two-state Markov chain in months, process 1).
 
-        A permanent director leaves with probability ``management_turnover_rate / 12`` each month, so
-        the yearly rate is the expected number of departures per year in office.  An interim follows
-        whose length is geometric with mean ``interim_length_months`` (0 = immediate successor).
-        Seed: '(te) veel wijzigingen in het management'; Cowcept 'kortstondige interim-directievoerders'.
+        A calm school turns turbulent with monthly chance ``turbulence_onset_rate / 12``, a turbulent one
+        calms down with ``turbulence_end_rate / 12``.  Seed, ch. 3: 'binnen een kort tijdsbestek (te)
+        veel wijzigingen in het management' - turnover comes in bursts, not at a constant rate.
         """
         p = self.model.params
+        rate = p.turbulence_end_rate if self.turbulent else p.turbulence_onset_rate
+        if self.model.rng.random() < min(1.0, rate / 12.0):
+            self.turbulent = not self.turbulent
+        self.turbulent_months += self.turbulent
+
+    def director_hazard(self) -> float:
+        """Monthly chance that a permanent director leaves: the regime's yearly rate / 12."""
+        p = self.model.params
+        rate = p.turbulent_turnover_rate if self.turbulent else p.management_turnover_rate
+        return min(1.0, rate / 12.0)
+
+    def change_management(self) -> None:
+        """Director turnover with a regime-switching hazard; an interim with a decision vacuum (process 1).
+
+        The regime switches first (``switch_regime``); then a permanent director leaves with
+        probability ``director_hazard`` (``management_turnover_rate / 12`` when calm,
+        ``turbulent_turnover_rate / 12`` when turbulent).  An interim follows whose length is geometric
+        with mean ``interim_length_months`` (0 = immediate successor).  Seed: '(te) veel wijzigingen in
+        het management'; Cowcept 'kortstondige interim-directievoerders'.
+        """
         rng = self.model.rng
+        self.switch_regime()
         if self.in_interim:
             self.interim_months_total += 1
             self.interim_months_left -= 1
@@ -135,7 +153,7 @@ class School(Agent):
                 self.appoint_director()
             return
         self.director_tenure_months += 1
-        if rng.random() < min(1.0, p.management_turnover_rate / 12.0):
+        if rng.random() < self.director_hazard():
             self.director_changes += 1
             self.model.mark_shock()
             self.lose_strategy_line()
@@ -174,6 +192,7 @@ class School(Agent):
         e = self.embedding_policy
         self.director_commitment = e * self.director_commitment + (1.0 - e) * fresh
         self.director_tenure_months = 0
+        self.rivalry = bool(self.model.rng.random() < self.model.params.management_rivalry)
 
     def _draw_director_commitment(self) -> float:
         p = self.model.params
@@ -191,7 +210,7 @@ class School(Agent):
             self.teachers.remove(teacher)
             self.model.network.remove_person(teacher.key)
             if teacher.pilot is not None:
-                teacher.pilot.team.remove(teacher.key)
+                teacher.pilot.lose_coach(teacher.key)
             self._hire_teacher()
         for teacher in self.teachers:
             teacher.tenure_months += 1
@@ -209,16 +228,23 @@ class School(Agent):
         """Commitment spreads director -> middle management -> teachers (process 2).
 
         Each month both gaps close by ``strategy_transfer_speed x internal_communication`` (the
-        director's side counted as disposition x familiarity); nothing moves during an interim.  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
+        director's side counted as disposition x familiarity); nothing moves during an interim.
+        A layer is pulled only towards min(leader, own + ``troops_gap_tolerance``): a leader far ahead
+        of the troops does not carry them along (versnellers: 'Zorg ervoor dat je niet te ver voor de
+        troepen uitloopt').  A director in rivalry with middle management (``rivalry``) passes nothing
+        down to it ('rivaliteit in management, botsing van karakters').  Seed, Cowcept: 'deze strategie werd intern echter niet overgedragen
         op managementniveau. Ook de docenten ... maar gedeeltelijk op de hoogte'.
         """
         if self.in_interim:
             return
         p = self.model.params
         rate = p.strategy_transfer_speed * p.internal_communication
-        director = self.director_strategy_commitment()
-        self.middle_management_commitment += rate * (director - self.middle_management_commitment)
-        self.teacher_commitment += rate * (self.middle_management_commitment - self.teacher_commitment)
+        reach = p.troops_gap_tolerance
+        if not self.rivalry:
+            director = min(self.director_strategy_commitment(), self.middle_management_commitment + reach)
+            self.middle_management_commitment += rate * (director - self.middle_management_commitment)
+        managers = min(self.middle_management_commitment, self.teacher_commitment + reach)
+        self.teacher_commitment += rate * (managers - self.teacher_commitment)
 
     # ------------------------------------------------------------------ coaches
     def assign_coaches(self, pilot: Pilot) -> list[tuple[str, int]]:
@@ -229,7 +255,7 @@ class School(Agent):
         network = self.model.network
         partner_keys = [firm.key for firm in pilot.partners]
         free.sort(key=lambda t: (network.mean_strength_between([t.key], partner_keys), t.expertise), reverse=True)
-        chosen = free[:COACHES_PER_RUN]
+        chosen = free[: self.model.params.coaches_per_run]
         for teacher in chosen:
             teacher.pilot = pilot
         return [t.key for t in chosen]
@@ -262,6 +288,10 @@ class School(Agent):
 
     def start_budget_year(self) -> None:
         self.budget_left_eur = self.model.params.school_innovation_budget_eur
+
+    def spend(self, amount_eur: float) -> None:
+        """Book the school's contribution to a run against this year's innovation budget."""
+        self.budget_left_eur -= amount_eur
 
     # ------------------------------------------------------------------ 10. embedding
     def embed_run(self, quality: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from mesa import Agent
@@ -9,16 +10,32 @@ from mesa import Agent
 if TYPE_CHECKING:
     from sim.model import LearningCommunityModel
 
+class Track(str, Enum):
+    """A learner's track: full-time (BOL) or work-based (BBL) initial education, or adult (LLO)."""
+
+    BOL = "BOL"
+    BBL = "BBL"
+    LLO = "LLO"
+
+
 #: Programme length in school years per track.
-PROGRAMME_YEARS = {"BOL": 3, "BBL": 2, "LLO": 1}
+PROGRAMME_YEARS = {Track.BOL: 3, Track.BBL: 2, Track.LLO: 1}
 
 
 class Student(Agent):
     """A learner: track, cohort, interest and learning gains on the three LLO angles (seed ch. 4)."""
 
-    def __init__(self, model: LearningCommunityModel, track: str, cohort: int, drawn_by: int | None = None):
+    def __init__(
+        self,
+        model: LearningCommunityModel,
+        track: Track | str,
+        cohort: int,
+        drawn_by: int | None = None,
+        external: bool = False,
+    ):
         super().__init__(model)
-        self.track = track
+        self.track = Track(track)
+        self.external = external  # a rival school's student in a pilot run there; leaves after the run
         self.cohort = cohort  # school year of enrolment
         self.interest = float(model.rng.random())
         self.drawn_by = drawn_by  # index of the pilot whose elective drew this student, if any
@@ -37,6 +54,12 @@ class Student(Agent):
         'studenten binnen de voorwaarden van de regionale agenda hun opdrachten gaan kiezen'."""
         autonomy = self.model.params.student_autonomy
         return self.model.rng.random() < (1.0 - autonomy) + autonomy * self.interest
+
+    def join_pilot(self) -> None:
+        self.in_pilot = True
+
+    def leave_pilot(self) -> None:
+        self.in_pilot = False
 
     def learn(self, work: float, keep_up: float, learn_to_learn: float) -> None:
         self.gain_work += work
