@@ -228,6 +228,7 @@ bootstrap = 100
 
 
 @pytest.mark.parametrize("path", ["configs/sensitivity/baseline_morris.toml", "configs/sensitivity/baseline_sobol.toml",
+                                  "configs/sensitivity/baseline_emulator.toml", "configs/sensitivity/all_factors.toml",
                                   "configs/sweeps/turnover_x_cofunding.toml"])
 def test_shipped_study_files_are_valid_for_the_current_model(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from experiments.execution.engine import check_design, first_stage

@@ -18,8 +18,17 @@ replicates, as SALib reports them):
   factor (independent uniform noise) gives the PAWN value of a factor that does nothing: indices near it
   are indistinguishable from zero.
 
+With R >= 2 replicates per point the replicate noise is removed from the indices
+(:mod:`experiments.analysis.noise_corrected`): Sobol' gains ``S1_corrected``, ``ST_corrected`` (and their
+half-widths; the two-level bootstrap resamples base rows and replicates within points) and is ranked by
+``ST_corrected``; Morris gains ``mu_rms_corrected`` (root mean squared effect of the expected outcome, its
+square unbiased), ``sigma_corrected`` and the noise floor of raw mu*, and is ranked by ``mu_rms_corrected``.
+The raw indices stay beside the corrected ones.
+
 Undefined outputs (NaN, e.g. a share of started pilots when none started) are left out of a point's
 mean; a point with no defined value at all is set to the mean over points and counted in the report.
+Noise-corrected indices need two defined values at every point; where that fails they are left out
+(the note says so) and the ranking falls back to the raw index.
 """
 
 from __future__ import annotations
@@ -34,11 +43,19 @@ import pandas as pd
 from numpy.random import SeedSequence
 from scipy import stats
 
+from experiments.analysis.noise_corrected import noise_corrected_morris, noise_corrected_sobol
+from experiments.analysis.ranking_convergence import RankingVerdict, assess_ranking
+
 #: Second entropy word of the analysis stream (bootstrap), so it never overlaps a run's or the design's.
 ANALYSIS_TAG = 0xA11A15
 
 INDEX_COLUMNS = ("ST", "S1", "mu_star", "sigma", "mu", "pawn")
-PRIMARY = {"sobol": "ST", "morris": "mu_star", "factorial": "pawn", "lhs": "pawn"}
+PRIMARY = {"sobol": "ST", "morris": "mu_star", "factorial": "pawn", "lhs": "pawn", "emulator": "ST"}
+#: The index ranked on when the replicate noise could be removed (R >= 2 at every point).
+CORRECTED_PRIMARY = {"sobol": "ST_corrected", "morris": "mu_rms_corrected"}
+CORRECTED_SOBOL = ("S1_corrected", "S1_corrected_conf", "ST_corrected", "ST_corrected_conf")
+CORRECTED_MORRIS = ("mu_rms_corrected", "mu_rms_corrected_conf", "mu_star_noise_floor", "sigma_corrected",
+                    "sigma_corrected_conf")
 
 
 def analysis_rng(root_seed: int, label: str = "") -> np.random.Generator:
@@ -293,7 +310,10 @@ class OutputAnalysis:
 
 
 def rank_table(frame: pd.DataFrame, primary: str) -> pd.DataFrame:
-    """Add ``rank`` by the primary index (descending; ties share the lower rank) and sort by it."""
+    """Add ``rank`` by the primary index (descending; ties share the lower rank) and sort by it.
+
+    Noise-corrected columns, when present, come first; the raw indices follow.
+    """
     frame = frame.copy()
     for column in ("ST", "ST_conf", "S1", "S1_conf", "mu", "mu_star", "mu_star_conf", "sigma", "sigma_conf",
                    "pawn", "pawn_conf"):
@@ -302,15 +322,45 @@ def rank_table(frame: pd.DataFrame, primary: str) -> pd.DataFrame:
     key = frame[primary].astype(float)
     frame["rank"] = key.rank(ascending=False, method="min").astype("Int64")
     frame = frame.sort_values(["rank"], kind="stable", na_position="last")
-    ordered = ["rank", "ST", "ST_conf", "S1", "S1_conf", "mu_star", "mu_star_conf", "sigma", "sigma_conf", "mu",
-               "pawn", "pawn_conf"]
+    corrected = [c for c in (*CORRECTED_SOBOL, "mu_rms_corrected", "mu_rms_corrected_conf") if c in frame]
+    ordered = ["rank", *corrected, "ST", "ST_conf", "S1", "S1_conf", "mu_star", "mu_star_conf", "sigma", "sigma_conf",
+               "mu", "pawn", "pawn_conf"]
     return frame[ordered + [c for c in frame.columns if c not in ordered]]
 
 
+def corrected_indices(design_type: str, u: np.ndarray, values: np.ndarray | None, names: list[str],
+                      settings: dict[str, Any], design: dict[str, Any],
+                      rng: np.random.Generator) -> tuple[pd.DataFrame | None, str]:
+    """Noise-corrected columns for a Sobol' or Morris design from replicate values ``(points, R)``.
+
+    Returns ``(None, reason)`` when they cannot be computed (R < 2, or a point with fewer than two
+    defined values), else ``(columns, "")``.
+    """
+    if design_type not in CORRECTED_PRIMARY or values is None:
+        return None, ""
+    defined = np.isfinite(values).sum(axis=1)
+    if values.shape[1] < 2:
+        return None, ""
+    short = int((defined < 2).sum())
+    if short:
+        return None, (f"noise-corrected indices left out: {short} of {len(values)} points have fewer than 2 defined "
+                      "replicate values (ranked by the raw index)")
+    boot, conf = settings["bootstrap"], settings["confidence"]
+    if design_type == "sobol":
+        frame = noise_corrected_sobol(values, names, boot, conf, rng, second_order=design["second_order"])
+        return frame[list(CORRECTED_SOBOL)], ""
+    frame = noise_corrected_morris(u, values, names, boot, conf, rng)
+    return frame[list(CORRECTED_MORRIS)], ""
+
+
 def analyse_values(design_type: str, u: np.ndarray, y: np.ndarray, names: list[str], settings: dict[str, Any],
-                   design: dict[str, Any], rng: np.random.Generator,
-                   seed: int) -> tuple[pd.DataFrame, int, float, float]:
-    """All indices the design supports for one vector of point values; returns (ranking, filled, dummy, dummy_conf)."""
+                   design: dict[str, Any], rng: np.random.Generator, seed: int,
+                   values: np.ndarray | None = None) -> tuple[pd.DataFrame, int, float, float, str, str]:
+    """All indices the design supports for one vector of point values (and, for the noise-corrected
+    indices, the replicate values ``(points, R)`` behind them).
+
+    Returns (ranking, filled points, dummy PAWN, its half-width, primary index, note).
+    """
     y, filled = fill_missing(y)
     boot, conf = settings["bootstrap"], settings["confidence"]
     slices = settings["pawn_slices"]
@@ -326,8 +376,13 @@ def analyse_values(design_type: str, u: np.ndarray, y: np.ndarray, names: list[s
     else:
         pawn, dummy, dummy_conf = pawn_indices(u, y, names, slices, boot, conf, rng)
     parts.append(pawn)
+    primary = PRIMARY[design_type]
+    corrected, note = corrected_indices(design_type, u, values, names, settings, design, rng)
+    if corrected is not None:
+        parts.insert(0, corrected)
+        primary = CORRECTED_PRIMARY[design_type]
     frame = pd.concat(parts, axis=1)
-    return rank_table(frame, PRIMARY[design_type]), filled, dummy, dummy_conf
+    return rank_table(frame, primary), filled, dummy, dummy_conf, primary, note
 
 
 def noise_floor(design_type: str, design: dict[str, Any], u: np.ndarray, noise: np.ndarray | None,
@@ -357,10 +412,11 @@ def noise_floor(design_type: str, design: dict[str, Any], u: np.ndarray, noise: 
 
 def analyse_output(name: str, statistic: str, design_type: str, u: np.ndarray, y: np.ndarray, names: list[str],
                    settings: dict[str, Any], design: dict[str, Any], root_seed: int,
-                   noise: np.ndarray | None = None) -> OutputAnalysis:
+                   noise: np.ndarray | None = None, values: np.ndarray | None = None) -> OutputAnalysis:
     """Indices of one output's point means (``statistic="mean"``) or point variances (``"variance"``).
 
-    ``noise`` (per point: noise variance of the replicate mean) gives the index a no-effect factor would get.
+    ``noise`` (per point: noise variance of the replicate mean) gives the index a no-effect factor would get;
+    ``values`` (points x R replicate values, replicate means only) adds the noise-corrected indices.
     """
     label = name if statistic == "mean" else f"{name}__var"
     rng = analysis_rng(root_seed, label)
@@ -371,19 +427,26 @@ def analyse_output(name: str, statistic: str, design_type: str, u: np.ndarray, y
         note = "undefined at every design point (indices undefined)"
     elif np.nanvar(y) == 0:
         note = "constant over all design points: no factor matters (indices undefined)"
-    ranking, filled, dummy, dummy_conf = analyse_values(design_type, u, y, names, settings, design, rng, seed)
+    usable = values if statistic == "mean" and defined.any() and np.nanvar(y) > 0 else None
+    ranking, filled, dummy, dummy_conf, primary, extra_note = analyse_values(
+        design_type, u, y, names, settings, design, rng, seed, values=usable)
     if filled and defined.any():
         extra = f"{filled} of {len(y)} points had no defined value and were set to the mean over points"
         note = f"{note}; {extra}" if note else extra
+    if extra_note:
+        note = f"{note}; {extra_note}" if note else extra_note
     total = float(np.nanvar(y, ddof=1)) if defined.sum() > 1 else 0.0
     floor = noise_floor(design_type, design, u, noise, total)
-    return OutputAnalysis(name, statistic, ranking, PRIMARY[design_type], filled, dummy, dummy_conf, floor, note)
+    return OutputAnalysis(name, statistic, ranking, primary, filled, dummy, dummy_conf, floor, note)
 
 
 # --------------------------------------------------------------------------------------- agreement
 
 
-METHOD_COLUMNS = {"ST": "Sobol ST", "S1": "Sobol S1", "mu_star": "Morris mu*", "pawn": "PAWN"}
+METHOD_COLUMNS = {"ST_corrected": "Sobol ST corrected", "ST": "Sobol ST", "S1": "Sobol S1",
+                  "mu_rms_corrected": "Morris mu_rms corrected", "mu_star": "Morris mu*", "pawn": "PAWN"}
+#: Pairs not worth a Spearman line (the same estimator twice, or S1 against ST).
+SKIPPED_PAIRS = ({"Sobol ST", "Sobol S1"}, {"Sobol ST corrected", "Sobol S1"}, {"Sobol ST corrected", "Sobol ST"})
 
 
 def agreement(ranking: pd.DataFrame, extra: dict[str, pd.Series] | None = None) -> pd.DataFrame:
@@ -399,7 +462,7 @@ def agreement(ranking: pd.DataFrame, extra: dict[str, pd.Series] | None = None) 
     labels = list(columns)
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
-            if {a, b} == {"Sobol ST", "Sobol S1"}:
+            if {a, b} in SKIPPED_PAIRS:
                 continue
             pair = pd.concat([columns[a].rename("a"), columns[b].rename("b")], axis=1, join="inner").dropna()
             if len(pair) >= 3 and pair["a"].nunique() > 1 and pair["b"].nunique() > 1:
@@ -435,25 +498,32 @@ def points_per_base(design_type: str, n_factors: int, second_order: bool) -> int
 
 def convergence_table(design_type: str, u: np.ndarray, means: pd.DataFrame, outputs: list[str], names: list[str],
                       settings: dict[str, Any], design: dict[str, Any], replicates: int, root_seed: int,
-                      smallest: int | None = None) -> pd.DataFrame:
+                      smallest: int | None = None, values: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Primary index (and half-width) of every factor re-analysed on prefixes of the design.
 
-    Columns: base (N or trajectories), runs, output, factor, index, value, conf, scaled_conf (the half-width
-    compared with the threshold: as is for Sobol', divided by the largest mu* for Morris), rank.
+    ``values`` (output -> points x R replicate values) switches to the noise-corrected index (corrected ST,
+    or Morris ``mu_rms_corrected``) wherever it can be computed.  Columns: base (N or trajectories), runs,
+    output, factor, index, value, conf, scaled_conf (the half-width compared with the threshold: as is for
+    Sobol', divided by the largest value for Morris), rank.
     """
     per = points_per_base(design_type, len(names), design.get("second_order", False))
     total = len(u) // per
     if smallest is None:
         smallest = 8 if design_type == "sobol" else 4
     rows = []
-    primary = PRIMARY[design_type]
     for size in prefix_sizes(design_type, total, min(smallest, total)):
         n = size * per
         for name in outputs:
             y = means[name].to_numpy(dtype=float)[:n]
             rng = analysis_rng(root_seed, f"conv{size}{name}")
             y_filled, _ = fill_missing(y)
-            if design_type == "sobol":
+            primary = PRIMARY[design_type]
+            sample = None if values is None or name not in values else values[name][:n]
+            corrected, _ = (corrected_indices(design_type, u[:n], sample, names, settings, design, rng)
+                            if np.var(y_filled) > 0 else (None, ""))
+            if corrected is not None:
+                frame, primary = corrected, CORRECTED_PRIMARY[design_type]
+            elif design_type == "sobol":
                 frame = sobol_indices(y_filled, names, size, design["second_order"], settings["bootstrap"],
                                       settings["confidence"], int(rng.integers(0, 2**31 - 1)))
             else:
@@ -478,49 +548,70 @@ class ConvergenceVerdict:
     runs: int
     reasons: list[str] = field(default_factory=list)
     top: dict[str, list[str]] = field(default_factory=dict)
+    rankings: dict[str, RankingVerdict] = field(default_factory=dict)  # per output: ties, distinguishability
+    criterion: str = ""
 
 
 def judge_convergence(table: pd.DataFrame, outputs: list[str], top: int, threshold: float) -> ConvergenceVerdict:
-    """Converged when, for every output, the top-``top`` factors' scaled half-widths are below ``threshold``
-    at the largest size AND the top-``top`` ranking (in order) equals the one at half that size."""
+    """Converged when, for every output, :func:`experiments.analysis.ranking_convergence.assess_ranking`
+    says so: every top-``top`` half-width below ``threshold`` at the largest size and the top-``top`` *set*
+    unchanged from the previous size (factors tied at the rank-k boundary excepted).  Order changes between
+    factors whose intervals overlap are ties (reported, not instability).
+
+    Morris half-widths (and values) are compared relative to the largest value (``scaled_conf``).
+    """
     if table.empty:
         return ConvergenceVerdict(False, 0, 0, ["nothing analysed"])
     sizes = sorted(table["base"].unique())
     last = sizes[-1]
     runs = int(table.loc[table["base"] == last, "runs"].iloc[0])
-    verdict = ConvergenceVerdict(True, int(last), runs)
+    criterion = (f"top-{top} half-widths < {threshold:g} and the top-{top} set unchanged from the previous size "
+                 "(order changes within overlapping intervals are ties, not instability)")
+    verdict = ConvergenceVerdict(True, int(last), runs, criterion=criterion)
     for name in outputs:
-        now = table[(table["base"] == last) & (table["output"] == name)].sort_values("rank")
-        leaders = now.head(top)
-        verdict.top[name] = leaders["factor"].tolist()
-        if leaders["value"].isna().all():
+        data = table[table["output"] == name].copy()
+        if data.empty or data.loc[data["base"] == last, "value"].isna().all():
+            verdict.converged = False
             verdict.reasons.append(f"{name}: indices undefined (constant output?)")
             continue
-        wide = leaders[~(leaders["scaled_conf"] < threshold)]
-        if len(wide):
-            worst = wide.sort_values("scaled_conf", ascending=False).iloc[0]
+        if data["index"].iloc[0] in ("mu_star", "mu_rms_corrected"):  # relative to the largest, like the conf
+            largest = data.groupby("base")["value"].transform("max")
+            data["value"] = data["value"] / largest.where(largest > 0)
+        data["conf"] = data["scaled_conf"]
+        judged = assess_ranking(data[["base", "factor", "value", "conf"]], top, threshold, size="base")
+        verdict.rankings[name] = judged
+        verdict.top[name] = judged.top
+        if not judged.converged:
             verdict.converged = False
-            verdict.reasons.append(f"{name}: {len(wide)} of the top {len(leaders)} half-widths >= {threshold:g} "
-                                   f"(widest {worst['factor']}: {worst['scaled_conf']:.3f})")
-        if len(sizes) < 2:
-            verdict.converged = False
-            verdict.reasons.append(f"{name}: no smaller design to compare the ranking with")
-            continue
-        before = table[(table["base"] == sizes[-2]) & (table["output"] == name)].sort_values("rank")
-        if before.head(top)["factor"].tolist() != verdict.top[name]:
-            verdict.converged = False
-            verdict.reasons.append(f"{name}: top-{top} ranking changed from {before.head(top)['factor'].tolist()} "
-                                   f"at {int(before['runs'].iloc[0])} runs")
+            verdict.reasons.extend(f"{name}: {reason}" for reason in judged.reasons)
+        if judged.ties:
+            verdict.reasons.append(f"{name}: ties (order changed within overlapping intervals, not instability): "
+                                   + ", ".join(f"{a} / {b}" for a, b in judged.ties))
     return verdict
 
 
+def distinguishability(ranking: pd.DataFrame, primary: str) -> RankingVerdict | None:
+    """Tie groups, factors distinguishable from zero and pairwise distinguishability of one ranking."""
+    conf_column = f"{primary}_conf"
+    if primary not in ranking or conf_column not in ranking or ranking[primary].isna().all():
+        return None
+    table = pd.DataFrame({"size": 0, "factor": ranking.index.astype(str), "value": ranking[primary].to_numpy(float),
+                          "conf": ranking[conf_column].to_numpy(float)})
+    if not np.isfinite(table["conf"]).all():
+        return None
+    return assess_ranking(table, len(table), math.inf)
+
+
 __all__ = [
+    "CORRECTED_PRIMARY",
     "ConvergenceVerdict",
     "OutputAnalysis",
     "PointStats",
     "agreement",
     "analyse_output",
     "convergence_table",
+    "corrected_indices",
+    "distinguishability",
     "elementary_effects",
     "fill_missing",
     "judge_convergence",

@@ -9,6 +9,7 @@ statistics, runs the indices of :mod:`experiments.analysis.sensitivity`, and wri
     analysis/ranking_<output>.md    the same as Markdown, with the Spearman agreement between methods
     analysis/agreement.csv          Spearman rank agreement between methods, per output
     analysis/convergence.csv        primary index on design prefixes (sensitivity studies)
+    analysis/emulator.csv           method = "emulator": cross-validated Q^2 per output, fit and index times
     analysis/report.md              everything above in one page, plus runs, failures and convergence verdict
     analysis/summary.json           the same facts for machines
     analysis/*.png                  sobol_*, morris_*, pawn_*, convergence_*, heatmap_* figures
@@ -34,10 +35,12 @@ from experiments.analysis.sensitivity import (
     agreement,
     analyse_output,
     convergence_table,
+    distinguishability,
     judge_convergence,
     noise_table,
     point_statistics,
 )
+from experiments.analysis.noise_corrected import replicate_matrix
 from experiments.config.study import StudyConfig
 
 
@@ -57,6 +60,7 @@ class StudyAnalysis:
     convergence: pd.DataFrame | None = None
     verdict: ConvergenceVerdict | None = None
     warnings: list[str] = field(default_factory=list)
+    emulator: pd.DataFrame | None = None  # method = "emulator": Q^2 and timings per output
 
 
 def points_frame(design: pd.DataFrame, names: list[str], stats: Any, outputs: list[str]) -> pd.DataFrame:
@@ -83,7 +87,8 @@ def _reference_series(paths: tuple[str, ...], output: str) -> tuple[dict[str, pd
             notes.append(f"compare_with: {csv} not found (run that study first); skipped")
             continue
         table = pd.read_csv(csv).set_index("factor")
-        for column, label in (("ST", "Sobol ST"), ("mu_star", "Morris mu*")):
+        for column, label in (("ST_corrected", "Sobol ST corrected"), ("ST", "Sobol ST"),
+                              ("mu_rms_corrected", "Morris mu_rms corrected"), ("mu_star", "Morris mu*")):
             if column in table and table[column].notna().sum() >= 3:
                 found[f"{label} ({path.name})"] = table[column]
                 break
@@ -114,6 +119,28 @@ def analyse_runset(runset: RunSet, config: StudyConfig, *, with_convergence: boo
 
     design_type = config.design["type"]
     u = design[[f"u.{n}" for n in names]].to_numpy(dtype=float)
+    values = replicate_values(runs, outputs, len(design), config)
+    if design_type == "emulator":
+        from experiments.analysis.emulator_study import analyse_emulator, stage_ends
+
+        emulated = analyse_emulator(u, values, stats, outputs, names, config, stage_ends(runset.stages))
+        analysis.emulator = emulated.table
+        analysis.warnings.extend(emulated.warnings)
+        for result in emulated.outputs:
+            analysis.outputs.append(result)
+            extra = {}
+            if result.statistic == "mean" and config.compare_with:
+                extra, notes = _reference_series(config.compare_with, result.output)
+                analysis.warnings.extend(n for n in notes if n not in analysis.warnings)
+                for label, series in extra.items():
+                    result.ranking[f"ref {label}"] = series.reindex(result.ranking.index)
+            analysis.agreement[result.label] = agreement(result.ranking, extra)
+            if result.note:
+                analysis.warnings.append(f"{result.label}: {result.note}")
+        if with_convergence:
+            analysis.convergence = emulated.convergence
+            analysis.verdict = emulated.verdict
+        return analysis
     statistics = [("mean", stats.mean)]
     if config.analysis["analyse_variance"] and config.replicates >= 2:
         statistics.append(("variance", stats.variance))
@@ -125,7 +152,8 @@ def analyse_runset(runset: RunSet, config: StudyConfig, *, with_convergence: boo
                 with np.errstate(invalid="ignore", divide="ignore"):
                     noise = stats.variance[name].to_numpy(dtype=float) / np.where(counts > 0, counts, np.nan)
             result = analyse_output(name, statistic, design_type, u, table[name].to_numpy(dtype=float), names,
-                                    config.analysis, config.design, config.seed, noise=noise)
+                                    config.analysis, config.design, config.seed, noise=noise,
+                                    values=values.get(name) if statistic == "mean" else None)
             analysis.outputs.append(result)
             extra: dict[str, pd.Series] = {}
             if statistic == "mean" and config.compare_with:
@@ -139,10 +167,18 @@ def analyse_runset(runset: RunSet, config: StudyConfig, *, with_convergence: boo
 
     if with_convergence and design_type in ("sobol", "morris"):
         analysis.convergence = convergence_table(design_type, u, stats.mean, outputs, names, config.analysis,
-                                                 config.design, config.replicates, config.seed)
+                                                 config.design, config.replicates, config.seed, values=values)
         analysis.verdict = judge_convergence(analysis.convergence, config.convergence["outputs"],
                                              config.convergence["top"], config.convergence["threshold"])
     return analysis
+
+
+def replicate_values(runs: pd.DataFrame, outputs: list[str], n_points: int,
+                     config: StudyConfig) -> dict[str, np.ndarray]:
+    """Replicate values (points x R) per output, for the noise-corrected and emulator analyses (R >= 2)."""
+    if config.replicates < 2 or config.design["type"] not in ("sobol", "morris", "emulator"):
+        return {}
+    return {name: replicate_matrix(runs, name, n_points) for name in outputs}
 
 
 def check_convergence(runset: RunSet, config: StudyConfig) -> ConvergenceVerdict:
@@ -150,10 +186,16 @@ def check_convergence(runset: RunSet, config: StudyConfig) -> ConvergenceVerdict
     design = runset.design()
     names = config.factor_names
     outputs = list(config.convergence["outputs"])
-    stats = point_statistics(runset.read_runs(columns=outputs), outputs, len(design))
+    runs = runset.read_runs(columns=outputs)
+    stats = point_statistics(runs, outputs, len(design))
     u = design[[f"u.{n}" for n in names]].to_numpy(dtype=float)
+    values = replicate_values(runs, outputs, len(design), config)
+    if config.design["type"] == "emulator":
+        from experiments.analysis.emulator_study import emulator_convergence, stage_ends
+
+        return emulator_convergence(u, values, outputs, names, config, stage_ends(runset.stages))[1]
     table = convergence_table(config.design["type"], u, stats.mean, outputs, names, config.analysis,
-                              config.design, config.replicates, config.seed)
+                              config.design, config.replicates, config.seed, values=values)
     return judge_convergence(table, outputs, config.convergence["top"], config.convergence["threshold"])
 
 
@@ -184,24 +226,57 @@ def ranking_csv(result: OutputAnalysis) -> pd.DataFrame:
     frame = result.ranking.reset_index().rename(columns={"index": "factor"})
     frame.insert(0, "output", result.output)
     frame.insert(1, "statistic", "replicate mean" if result.statistic == "mean" else "replicate variance")
+    judged = distinguishability(result.ranking, result.primary)
+    if judged is not None:  # interval-based: tie group (1 = the top group) and interval above zero
+        frame["tie_group"] = frame["factor"].astype(str).map(judged.tie_groups)
+        frame["above_zero"] = frame["factor"].astype(str).isin(judged.nonzero)
     return frame
 
 
 def present_columns(ranking: pd.DataFrame) -> list[tuple[str, str, str | None]]:
     """(header, value column, half-width column) of the indices this ranking has values for."""
-    candidates = [("total ST", "ST", "ST_conf"), ("first-order S1", "S1", "S1_conf"),
+    candidates = [("ST corrected", "ST_corrected", "ST_corrected_conf"),
+                  ("S1 corrected", "S1_corrected", "S1_corrected_conf"),
+                  ("Morris mu_rms corrected", "mu_rms_corrected", "mu_rms_corrected_conf"),
+                  ("total ST", "ST", "ST_conf"), ("first-order S1", "S1", "S1_conf"),
                   ("Morris mu*", "mu_star", "mu_star_conf"), ("Morris sigma", "sigma", "sigma_conf"),
                   ("PAWN", "pawn", "pawn_conf")]
-    return [c for c in candidates if c[1] in ranking and ranking[c[1]].notna().any()]
+    present = [c for c in candidates if c[1] in ranking and ranking[c[1]].notna().any()]
+    if "ST_corrected" in ranking and "ST" in ranking:  # raw ST beside the corrected one: say which is which
+        present = [(f"raw {h}" if v in ("ST", "S1") else h, v, c) for h, v, c in present]
+    return present
 
 
-def ranking_markdown(result: OutputAnalysis, agree: pd.DataFrame, confidence: float) -> str:
+#: What the report says about each primary index.
+PRIMARY_TEXT = {
+    "ST_corrected": ("Ranked by the noise-corrected total index ST_corrected: the total index of the *expected* "
+                     "outcome, with the replicate noise (mean within-point variance / R) removed from the Jansen "
+                     "numerator and from the total variance; S1_corrected likewise. The raw ST and S1 of the "
+                     "replicate means stand beside them: raw ST carries the noise floor stated below. Intervals: "
+                     "two-level bootstrap (base rows, then replicates within points)."),
+    "mu_rms_corrected": ("Ranked by mu_rms_corrected, the root mean squared elementary effect of the expected outcome "
+                         "(its square is unbiased: the noise of the effects is subtracted). No unbiased mu* exists "
+                         "(|effect| is not smooth at 0); raw mu* stands beside it with its noise floor, the mu* "
+                         "noise alone gives a factor with no effect."),
+    "ST": "Ranked by ST.",
+    "mu_star": "Ranked by mu*.",
+    "pawn": "Ranked by PAWN.",
+}
+EMULATOR_TEXT = ("Indices of the emulator's mean function (a surrogate of the replicate means told each point's "
+                 "noise, so the noise is not in the indices); intervals from bootstrap refits of the emulator. "
+                 "Trust them only when the emulator's Q^2 reaches its threshold (table above).")
+
+
+def ranking_markdown(result: OutputAnalysis, agree: pd.DataFrame, confidence: float, emulator: bool = False) -> str:
     """One output's ranked table as Markdown, with the agreement between methods below it."""
     columns = present_columns(result.ranking)
     refs = [c for c in result.ranking.columns if c.startswith("ref ")]
     what = "replicate mean" if result.statistic == "mean" else "replicate variance"
+    explain = PRIMARY_TEXT.get(result.primary, f"Ranked by {result.primary}.")
+    if emulator:
+        explain = f"{explain} {EMULATOR_TEXT}"
     lines = [f"### {result.output} ({what})", "",
-             f"Ranked by {result.primary}; ± is the half-width of the {confidence:.0%} bootstrap interval.", ""]
+             f"{explain} ± is the half-width of the {confidence:.0%} interval.", ""]
     header = ["rank", "factor", *[c[0] for c in columns], *refs]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join(["---:", "---"] + ["---:"] * (len(header) - 2)) + "|")
@@ -214,6 +289,7 @@ def ranking_markdown(result: OutputAnalysis, agree: pd.DataFrame, confidence: fl
         lines += ["", f"PAWN of a dummy factor (no effect): {_pm(result.pawn_dummy, result.pawn_dummy_conf)}."]
     for index, value in result.noise_floor.items():
         lines += ["", f"{NOISE_FLOOR_TEXT[index]}: {_fmt(value)} (factors near it are indistinguishable from noise)."]
+    lines += distinguishability_lines(result)
     if result.note:
         lines += ["", f"Note: {result.note}."]
     if not agree.empty:
@@ -224,6 +300,25 @@ def ranking_markdown(result: OutputAnalysis, agree: pd.DataFrame, confidence: fl
     return "\n".join(lines) + "\n"
 
 
+def distinguishability_lines(result: OutputAnalysis) -> list[str]:
+    """Which factors the intervals separate: from zero, from each other (tie groups)."""
+    judged = distinguishability(result.ranking, result.primary)
+    if judged is None:
+        return []
+    groups: dict[int, list[str]] = {}
+    for factor, group in judged.tie_groups.items():
+        groups.setdefault(group, []).append(factor)
+    shown = [g for g in sorted(groups) if len(groups[g]) > 1]
+    lines = ["", f"Distinguishable from zero (interval above 0): "
+             + (", ".join(f"`{f}`" for f in judged.nonzero) if judged.nonzero else "none") + "."]
+    separated = sorted(groups)
+    lines.append(f"Tie groups by {result.primary} (factors whose intervals chain together; the groups are "
+                 f"distinguishable from each other): {len(separated)} group(s)"
+                 + ("; " + "; ".join("{" + ", ".join(f"`{f}`" for f in groups[g]) + "}" for g in shown[:6])
+                    if shown else "; every factor is distinguishable from every other") + ".")
+    return lines
+
+
 def noise_markdown(noise: pd.DataFrame) -> str:
     lines = ["| output | R | noise share of run variance | noise share of the replicate means | R needed | warning |",
              "|---|---:|---:|---:|---:|---|"]
@@ -231,6 +326,20 @@ def noise_markdown(noise: pd.DataFrame) -> str:
         needed = "—" if not np.isfinite(row.replicates_needed) else str(int(row.replicates_needed))
         lines.append(f"| `{row.output}` | {row.replicates} | {_fmt(row.noise_share)} | {_fmt(row.noise_in_means)} | "
                      f"{needed} | {row.warning or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def emulator_markdown(table: pd.DataFrame, design: dict[str, Any]) -> str:
+    """Cross-validated Q^2 and timings of every output's emulator."""
+    lines = [f"Surrogate `{design['surrogate']}` on a {design['design']} design; Q^2 is {design['folds']}-fold "
+             "cross-validated against the held-out replicate means (noise-corrected: the known noise of those means "
+             f"removed). Indices are trusted at Q^2 (noise-corrected) >= {design['q2_threshold']:g}.", "",
+             "| output | points fitted | Q^2 | Q^2 noise-corrected | trusted | fit s | Q^2 s | indices s |",
+             "|---|---:|---:|---:|---|---:|---:|---:|"]
+    for row in table.itertuples():
+        lines.append(f"| `{row.output}` | {row.points_fitted} | {_fmt(row.q2)} | {_fmt(row.q2_noise_corrected)} | "
+                     f"{'yes' if row.trusted else 'NO'} | {_fmt(row.fit_seconds, 1)} | {_fmt(row.q2_seconds, 1)} | "
+                     f"{_fmt(row.indices_seconds, 1)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -257,18 +366,20 @@ def report_markdown(analysis: StudyAnalysis, manifest: dict[str, Any]) -> str:
     if analysis.verdict is not None:
         verdict = analysis.verdict
         state = "converged" if verdict.converged else "NOT converged"
-        lines += [f"**Convergence: {state}** at {verdict.runs} runs (base {verdict.base}; criterion: top-"
-                  f"{config.convergence['top']} half-widths < {config.convergence['threshold']:g} and top-"
-                  f"{config.convergence['top']} ranking unchanged from half the runs).", ""]
+        lines += [f"**Convergence: {state}** at {verdict.runs} runs (base {verdict.base}; criterion: "
+                  f"{verdict.criterion}).", ""]
         lines += [f"- {reason}" for reason in verdict.reasons]
         lines += [""]
     if analysis.warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in collapse_warnings(analysis.warnings)] + [""]
     lines += ["## Stochastic noise", "", noise_markdown(analysis.noise)]
+    if analysis.emulator is not None:
+        lines += ["## Emulator accuracy", "", emulator_markdown(analysis.emulator, config.design)]
     if analysis.outputs:
         lines += ["## Rankings", ""]
         for result in analysis.outputs:
-            lines += [ranking_markdown(result, analysis.agreement[result.label], config.analysis["confidence"])]
+            lines += [ranking_markdown(result, analysis.agreement[result.label], config.analysis["confidence"],
+                                       emulator=analysis.emulator is not None)]
     return "\n".join(lines)
 
 
@@ -290,7 +401,8 @@ def write_analysis(runset: RunSet, analysis: StudyAnalysis) -> list[Path]:
     for result in analysis.outputs:
         text(f"ranking_{result.label}.csv", ranking_csv(result).to_csv(index=False))
         text(f"ranking_{result.label}.md",
-             ranking_markdown(result, analysis.agreement[result.label], config.analysis["confidence"]))
+             ranking_markdown(result, analysis.agreement[result.label], config.analysis["confidence"],
+                              emulator=analysis.emulator is not None))
         frame = analysis.agreement[result.label].copy()
         frame.insert(0, "output", result.label)
         agreements.append(frame)
@@ -298,6 +410,8 @@ def write_analysis(runset: RunSet, analysis: StudyAnalysis) -> list[Path]:
         text("agreement.csv", pd.concat(agreements, ignore_index=True).to_csv(index=False))
     if analysis.convergence is not None:
         text("convergence.csv", analysis.convergence.to_csv(index=False))
+    if analysis.emulator is not None:
+        text("emulator.csv", analysis.emulator.to_csv(index=False))
     text("report.md", report_markdown(analysis, runset.manifest))
     summary = {
         "name": config.name, "kind": config.kind, "design": config.design["type"], "runs_total": analysis.runs_total,
@@ -323,7 +437,7 @@ def write_plots(folder: Path, analysis: StudyAnalysis) -> list[Path]:
             continue  # replicate-variance rankings are reported as tables only
         ranking = result.ranking
         title = f"{config.name}: {result.label}"
-        if design_type == "sobol" and ranking["ST"].notna().any():
+        if design_type in ("sobol", "emulator") and ranking["ST"].notna().any():
             written.append(plots.plot_sobol(ranking, folder / f"sobol_{result.label}.png", title,
                                             result.noise_floor.get("ST", math.nan)))
         if design_type == "morris" and ranking["mu_star"].notna().any():

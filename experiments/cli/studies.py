@@ -262,9 +262,9 @@ def resume(
         load_model(config.model)
     except (RunSetError, UnknownModelError, KeyError) as exc:
         raise fail(f"{directory}: cannot resume ({exc})") from None
-    if (until_converged or n_max is not None) and config.design["type"] not in ("sobol", "morris"):
+    if (until_converged or n_max is not None) and config.design["type"] not in ("sobol", "morris", "emulator"):
         raise fail(f"--until-converged: {directory} holds a {config.design['type']} sweep; allowed: only for "
-                   "Morris or Sobol' run sets")
+                   "Morris, Sobol' or emulator run sets")
     console = _console()
     console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
     label = f"{config.name} ({spec.label()})"

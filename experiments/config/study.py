@@ -47,8 +47,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from experiments.config.reading import ConfigError, format_number, parse_toml, read_config_bytes, show_value, suggest
-from experiments.config.study_file import (METHODS, AnalysisSection, ConvergenceSection, MorrisSection,
-                                           SensitivityFile, SobolSection, StudyFile, SweepFile, file_problems)
+from experiments.config.study_file import (METHODS, POINTS_PER_FACTOR, AnalysisSection, ConvergenceSection,
+                                           EmulatorSection, MorrisSection, SensitivityFile, SobolSection, StudyFile,
+                                           SweepFile, file_problems)
 from experiments.designs.samplers import Factor
 from experiments.models.registry import UnknownModelError, load_model
 from experiments.models.spec import FactorInfo, ModelSpec
@@ -450,6 +451,18 @@ def _sensitivity_design(doc: SensitivityFile, factors: list[Factor], check: _Pro
     if method == "morris":
         morris = doc.morris or MorrisSection()
         return {"type": "morris", "trajectories": morris.trajectories, "levels": morris.levels}
+    if method == "emulator":
+        emulator = doc.emulator or EmulatorSection()
+        if doc.replicates < 2:
+            check.problem(f"field 'replicates' = {doc.replicates} with method = \"emulator\"; allowed: at least 2 "
+                          "(the emulator is told each point's noise, estimated from its replicates)")
+        smallest = POINTS_PER_FACTOR * len(factors)
+        if factors and emulator.points < smallest:
+            check.problem(f"field 'emulator.points' = {emulator.points} is too small for {len(factors)} factors; "
+                          f"allowed: at least {POINTS_PER_FACTOR} points per factor ({smallest} or more"
+                          + (f", a power of two such as {1 << (smallest - 1).bit_length()}"
+                             if emulator.design == "sobol" else "") + ")")
+        return {"type": "emulator", **emulator.model_dump()}
     sobol = doc.sobol or SobolSection()
     return {"type": "sobol", "base_samples": sobol.base_samples, "second_order": sobol.second_order}
 

@@ -22,7 +22,11 @@ MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 SWEEP_DESIGNS = ("factorial", "lhs")
-METHODS = ("morris", "sobol")
+METHODS = ("morris", "sobol", "emulator")
+SURROGATES = ("gp", "pce")
+EMULATOR_DESIGNS = ("sobol", "lhs")
+#: Smallest emulator design per factor (Loeppky, Sacks & Welch 2009: n = 10 d for a GP's first design).
+POINTS_PER_FACTOR = 10
 
 
 def _integer(default: Any, low: int, high: int, extra: str = "") -> Any:
@@ -106,6 +110,44 @@ class SobolSection(Section):
         return value
 
 
+class EmulatorSection(Section):
+    """``[emulator]``: a space-filling design with replicates, a surrogate of the replicate means that knows
+    each point's noise, and Sobol' indices of its mean (docs/sensitivity.md)."""
+
+    design: Literal["sobol", "lhs"] = Field("sobol", json_schema_extra={
+        "invalid": "; allowed: " + " or ".join(f'"{d}"' for d in EMULATOR_DESIGNS)})
+    """Space-filling design of the points: ``"sobol"`` (scrambled Sobol' sequence; doubling keeps its balance)
+    or ``"lhs"`` (Latin hypercube, a new batch per doubling)."""
+    points: int = _integer(256, 8, 1_000_000, " and at least 10 per factor")
+    """Design points (each run ``replicates`` times, R >= 2); ``--until-converged`` doubles them."""
+    surrogate: Literal["gp", "pce"] = Field("gp", json_schema_extra={
+        "invalid": "; allowed: " + " or ".join(f'"{k}"' for k in SURROGATES)})
+    """``"gp"``: Gaussian process, anisotropic Matern-5/2 kernel, per-point nugget = noise of the replicate mean;
+    ``"pce"``: sparse Legendre polynomial chaos (LARS), rows weighted by their noise."""
+    q2_threshold: float = _number(0.9, 0.0, 1.0)
+    """Smallest noise-corrected cross-validated Q^2 at which an output's emulator indices are trusted (and
+    ``--until-converged`` may stop)."""
+    folds: int = _integer(5, 2, 50)
+    """Folds of the cross-validated Q^2."""
+    refits: int = _integer(50, 10, 10_000)
+    """Bootstrap refits behind every interval (points resampled, hyperparameters kept)."""
+    mc_samples: int = _integer(4096, 256, 1_000_000)
+    """Monte Carlo base rows for the indices of each refit (the point estimate uses four times as many)."""
+    restarts: int = _integer(1, 0, 20)
+    """Extra random starts of the GP's hyperparameter optimisation."""
+    order: int = _integer(3, 1, 8)
+    """Total polynomial degree of the PCE (``surrogate = "pce"`` only)."""
+
+    @field_validator("points")
+    @classmethod
+    def _sobol_points(cls, value: int, info: Any) -> int:
+        if info.data.get("design", "sobol") == "sobol" and value & (value - 1):
+            raise ValueError(f"is not a power of two (a Sobol' design is balanced only at powers of two); allowed: "
+                             f"e.g. {1 << max(3, (value - 1).bit_length() - 1)} or {1 << (value - 1).bit_length()}, "
+                             'or design = "lhs"')
+        return value
+
+
 class ConvergenceSection(Section):
     """``[convergence]``: when ``--until-converged`` stops doubling the base sample."""
 
@@ -170,14 +212,17 @@ class SweepFile(StudyFile):
 class SensitivityFile(StudyFile):
     """A sensitivity file (``configs/sensitivity/*.toml``): Morris screening or Sobol' indices."""
 
-    method: Literal["morris", "sobol"] = Field(..., json_schema_extra={
+    method: Literal["morris", "sobol", "emulator"] = Field(..., json_schema_extra={
         "missing": " or ".join(f'method = "{m}"' for m in METHODS),
         "invalid": "; allowed: " + " or ".join(f'"{m}"' for m in METHODS)})
-    """``"morris"`` (elementary effects) or ``"sobol"`` (Saltelli sample, Sobol' indices)."""
+    """``"morris"`` (elementary effects), ``"sobol"`` (Saltelli sample, Sobol' indices) or ``"emulator"``
+    (space-filling design, surrogate, Sobol' indices of its mean)."""
     morris: MorrisSection | None = _text(None, "a table, written as a [morris] section")
     """Morris settings (defaults when absent)."""
     sobol: SobolSection | None = _text(None, "a table, written as a [sobol] section")
     """Sobol' settings (defaults when absent)."""
+    emulator: EmulatorSection | None = _text(None, "a table, written as a [emulator] section")
+    """Emulator settings (defaults when absent; needs replicates >= 2)."""
     convergence: ConvergenceSection = _text(ConvergenceSection(), "a table, written as a [convergence] section")
     """When ``--until-converged`` stops."""
     compare_with: list[str] = _text([], "a list of folder paths (strings)")
@@ -185,7 +230,8 @@ class SensitivityFile(StudyFile):
 
 
 SECTIONS: dict[str, type[Section]] = {"analysis": AnalysisSection, "lhs": LhsSection, "morris": MorrisSection,
-                                      "sobol": SobolSection, "convergence": ConvergenceSection}
+                                      "sobol": SobolSection, "emulator": EmulatorSection,
+                                      "convergence": ConvergenceSection}
 
 
 def _extra(model: type[BaseModel], name: str, key: str) -> str | None:
@@ -248,6 +294,6 @@ def file_problems(exc: ValidationError, model: type[StudyFile], document: dict[s
     return list(dict.fromkeys(problems))
 
 
-__all__ = ["AnalysisSection", "ConvergenceSection", "LhsSection", "METHODS", "MAX_REPLICATES", "MAX_SEED",
+__all__ = ["AnalysisSection", "ConvergenceSection", "EmulatorSection", "LhsSection", "METHODS", "POINTS_PER_FACTOR", "MAX_REPLICATES", "MAX_SEED",
            "MorrisSection", "NAME_PATTERN", "SWEEP_DESIGNS", "SensitivityFile", "SobolSection", "StudyFile",
            "SweepFile", "file_problems"]

@@ -155,6 +155,27 @@ def saltelli_extension(n_factors: int, old_base: int, new_base: int, second_orde
     return full[cut:]
 
 
+def space_filling(kind: str, n_factors: int, n: int, root_seed: int, start: int = 0) -> np.ndarray:
+    """Points ``start .. start + n - 1`` of a space-filling design in the unit cube (an emulator's design).
+
+    ``"sobol"``: a scrambled Sobol' sequence (scipy.stats.qmc), scrambled once by the design seed and read
+    from its start, so doubling ``n`` keeps every earlier point and the first ``2^k`` points stay balanced.
+    ``"lhs"``: a Latin hypercube per doubling batch (batch = ``start``'s doubling number, its own design
+    seed), so earlier points are kept; the union of batches is space-filling but not itself a Latin hypercube.
+    """
+    from scipy.stats import qmc
+
+    if kind == "sobol":
+        sampler = qmc.Sobol(d=n_factors, scramble=True, seed=design_rng(root_seed))
+        if start:
+            sampler.fast_forward(start)
+        return sampler.random(n)
+    if kind == "lhs":
+        batch = 0 if start == 0 else int(start).bit_length()
+        return qmc.LatinHypercube(d=n_factors, seed=design_rng(root_seed, batch)).random(n)
+    raise ValueError(f"space-filling design {kind!r} is unknown; allowed: sobol, lhs")
+
+
 # --------------------------------------------------------------------------------------- seeds
 
 
@@ -168,5 +189,6 @@ __all__ = [
     "point_params",
     "saltelli",
     "saltelli_extension",
+    "space_filling",
     "saltelli_rows_per_base",
 ]

@@ -78,13 +78,19 @@ def first_stage(config: StudyConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
         u = designs.saltelli(d, n, config.design["second_order"], config.seed)
         values = designs.model_values(config.factors, u)
         info = {"design": "sobol", "base_samples": n, "total_base_samples": n}
+    elif kind == "emulator":
+        n = config.design["points"]
+        u = designs.space_filling(config.design["design"], d, n, config.seed)
+        values = designs.model_values(config.factors, u)
+        info = {"design": "emulator", "points": n, "total_points": n}
     else:  # pragma: no cover -- the config loader refuses other designs
         raise ValueError(f"unknown design {kind!r}")
     return design_frame(config, u, values, 0, 0), info
 
 
 def next_stage(config: StudyConfig, runset: RunSet) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The stage that doubles the base sample (Sobol' base rows or Morris trajectories), reusing all runs."""
+    """The stage that doubles the base sample (Sobol' base rows, Morris trajectories or emulator points),
+    reusing all runs."""
     d = len(config.factors)
     stage = len(runset.stages)
     last = runset.stages[-1]
@@ -98,6 +104,10 @@ def next_stage(config: StudyConfig, runset: RunSet) -> tuple[pd.DataFrame, dict[
         existing = runset.design()[[f"u.{f.name}" for f in config.factors]].to_numpy()
         u = designs.saltelli_extension(d, total, 2 * total, config.design["second_order"], config.seed, existing)
         info = {"design": "sobol", "base_samples": total, "total_base_samples": 2 * total}
+    elif config.design["type"] == "emulator":
+        total = last["total_points"]
+        u = designs.space_filling(config.design["design"], d, total, config.seed, start=total)
+        info = {"design": "emulator", "points": total, "total_points": 2 * total}
     else:
         raise ValueError(f"design {config.design['type']!r} cannot be doubled")
     return design_frame(config, u, designs.model_values(config.factors, u), first_point, stage), info

@@ -104,6 +104,8 @@ REGISTRY: dict[str, Callable[[], ModelSpec]] = {
     "flaky": _testfunction("FLAKY"),
     "slow_linear": _testfunction("SLOW_LINEAR"),
     "cheap": _testfunction("CHEAP"),
+    "noisy_g": _testfunction("NOISY_G"),
+    "noisy_ishigami": _testfunction("NOISY_ISHIGAMI"),
     # synthetic models with a known answer for scenario discovery and robustness (experiments.models.planted_box)
     "planted_box": _planted("PLANTED_BOX_SPEC"),
     "policy_future": _planted("POLICY_FUTURE_SPEC"),

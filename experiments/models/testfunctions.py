@@ -12,6 +12,10 @@ noise-share and common-random-numbers logic.
   and a nearly free one (memory and overhead benchmarks).
 * A function that kills its whole process for part of its input space (a worker lost with its chunk).
   It is deliberately not a registered name: run it only on the dask backend, whose workers can die.
+* Stochastic known-answer models for the noise-corrected estimators and the emulator (``noisy_g``,
+  ``noisy_ishigami``): the mean functions of :mod:`experiments.models.stochastic_testfunctions` on unit
+  inputs plus Gaussian noise of sd ``noise_sd``, constant or (``heteroscedastic = 1``) depending on one
+  input that does not move the mean; the exact indices of the *mean* are known.
 """
 
 from __future__ import annotations
@@ -115,6 +119,46 @@ def crashing(params: dict[str, Any], seed: SeedSequence) -> dict[str, float]:
     return {"y": params["x1"] + params["x2"] + noise}
 
 
+# --------------------------------------------------------------------------------------- stochastic known answers
+
+
+def _stochastic(function: Any, params: dict[str, Any], seed: SeedSequence) -> dict[str, float]:
+    """One run of a :class:`~experiments.models.stochastic_testfunctions.StochasticFunction` at ``params``."""
+    u = np.array([[params[f"x{i}"] for i in range(1, function.n_inputs + 1)]], dtype=float)
+    draw = float(np.random.default_rng(seed).standard_normal())
+    return {"y": float(function.mean(u)[0] + function.sd(u)[0] * draw)}
+
+
+def _noisy_g_function(params: dict[str, Any]) -> Any:
+    from experiments.models.stochastic_testfunctions import noisy_g
+
+    return noisy_g(float(params.get("noise_sd", 0.5)), bool(params.get("heteroscedastic", 0)))
+
+
+def _noisy_ishigami_function(params: dict[str, Any]) -> Any:
+    from experiments.models.stochastic_testfunctions import noisy_ishigami
+
+    return noisy_ishigami(float(params.get("noise_sd", 1.0)), bool(params.get("heteroscedastic", 0)), n_inputs=8)
+
+
+def noisy_g(params: dict[str, Any], seed: SeedSequence) -> dict[str, float]:
+    """G-function of x1..x8 (unit inputs, a = G_A) plus Gaussian noise: sd ``noise_sd`` (default 0.5), or
+    ``noise_sd * (0.25 + 1.5 x8)`` with ``heteroscedastic = 1``."""
+    return _stochastic(_noisy_g_function(params), params, seed)
+
+
+def noisy_ishigami(params: dict[str, Any], seed: SeedSequence) -> dict[str, float]:
+    """Ishigami of x1..x3 (unit inputs mapped to [-pi, pi]), x4..x8 inert, plus Gaussian noise: sd
+    ``noise_sd`` (default 1), or ``noise_sd * (0.25 + 1.5 x4)`` with ``heteroscedastic = 1``."""
+    return _stochastic(_noisy_ishigami_function(params), params, seed)
+
+
+def noisy_indices(name: str, **params: float) -> dict[str, np.ndarray]:
+    """Exact S1 and ST of the *mean* of registered model ``noisy_g`` or ``noisy_ishigami``."""
+    function = (_noisy_g_function if name == "noisy_g" else _noisy_ishigami_function)(params)
+    return {"S1": function.S1, "ST": function.ST}
+
+
 # --------------------------------------------------------------------------------------- specs
 
 
@@ -184,6 +228,27 @@ CHEAP = ModelSpec(
     default_factors=("x1", "x2"),
     default_outputs=("y",),
     description="x1 + x2, nearly free",
+)
+
+NOISY_G = ModelSpec(
+    name="noisy_g",
+    function=noisy_g,
+    outputs=("y",),
+    inputs={**_unit_inputs(8), **_fixed(noise_sd=0.5), "heteroscedastic": FactorInfo("heteroscedastic", 0, 0, 0, 0, 1)},
+    default_factors=tuple(f"x{i}" for i in range(1, 9)),
+    default_outputs=("y",),
+    description="Sobol' G-function (a = 0, 1, 4.5, 9, 99 x 4) of x1..x8 in [0, 1] plus Gaussian noise of sd noise_sd",
+)
+
+NOISY_ISHIGAMI = ModelSpec(
+    name="noisy_ishigami",
+    function=noisy_ishigami,
+    outputs=("y",),
+    inputs={**_unit_inputs(8), **_fixed(noise_sd=1.0), "heteroscedastic": FactorInfo("heteroscedastic", 0, 0, 0, 0, 1)},
+    default_factors=tuple(f"x{i}" for i in range(1, 9)),
+    default_outputs=("y",),
+    description="Ishigami (a = 7, b = 0.1) of x1..x3 in [0, 1] (mapped to [-pi, pi]), x4..x8 inert, plus Gaussian "
+                "noise of sd noise_sd",
 )
 
 #: Referenced as ``model = "experiments.models.testfunctions:CRASHING"``; never run it serially (it ends the caller).

@@ -32,14 +32,20 @@ def _height(n: int) -> float:
 
 def plot_sobol(ranking: pd.DataFrame, path: Path, title: str = "", noise_floor: float = math.nan) -> Path:
     """Horizontal bars of ST and S1 per factor (most influential on top) with interval half-widths; the
-    dashed line is the ST that replicate noise alone gives every factor."""
-    frame = ranking.sort_values("ST", ascending=True, na_position="first")
+    dashed line is the ST that replicate noise alone gives every factor.  When the ranking has noise-corrected
+    indices the bars are ST_corrected and S1_corrected and a tick marks the raw ST."""
+    corrected = "ST_corrected" in ranking and ranking["ST_corrected"].notna().any()
+    st, s1 = ("ST_corrected", "S1_corrected") if corrected else ("ST", "S1")
+    frame = ranking.sort_values(st, ascending=True, na_position="first")
     fig, ax = new_figure(figsize=(8, _height(len(frame))))
     y = np.arange(len(frame))
-    ax.barh(y + 0.2, frame["ST"].fillna(0), height=0.38, xerr=frame["ST_conf"].fillna(0), color="#1f77b4",
-            label="total ST", capsize=2)
-    ax.barh(y - 0.2, frame["S1"].fillna(0), height=0.38, xerr=frame["S1_conf"].fillna(0), color="#ff7f0e",
-            label="first-order S1", capsize=2)
+    label = " (noise-corrected)" if corrected else ""
+    ax.barh(y + 0.2, frame[st].fillna(0), height=0.38, xerr=frame[f"{st}_conf"].fillna(0), color="#1f77b4",
+            label=f"total ST{label}", capsize=2)
+    ax.barh(y - 0.2, frame[s1].fillna(0), height=0.38, xerr=frame[f"{s1}_conf"].fillna(0), color="#ff7f0e",
+            label=f"first-order S1{label}", capsize=2)
+    if corrected:  # the raw ST (with the noise floor in it) as a marker beside the corrected bar
+        ax.plot(frame["ST"], y + 0.2, "k|", markersize=9, label="raw ST (replicate means)")
     ax.set_yticks(y, frame.index if frame.index.name == "factor" else frame["factor"])
     ax.axvline(0, color="black", linewidth=0.8)
     if np.isfinite(noise_floor):

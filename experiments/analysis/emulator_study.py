@@ -1,0 +1,239 @@
+"""``method = "emulator"`` in the pipeline: from a run set's replicates to rankings, Q^2 and convergence.
+
+Per analysed output (the statistics are in :mod:`experiments.analysis.emulator`):
+
+1. the replicate mean ``ybar`` and the noise of that mean ``s2 / R`` at every design point (points with
+   fewer than two defined replicate values are left out of the fit and counted);
+2. the surrogate (``[emulator] surrogate``) fitted to all points; its k-fold cross-validated Q^2 against the
+   held-out means, raw and with the known noise removed.  For the GP the folds keep the hyperparameters of
+   the full fit (one optimisation per output instead of ``folds + 1``; slightly optimistic, as any
+   cross-validation with fixed hyperparameters);
+3. S1 and ST of the emulator's mean with bootstrap-refit intervals, ranked by ST; PAWN of the point means
+   beside them (model-free, a check on the surrogate);
+4. with ``[analysis] analyse_variance``: S1 and ST of the replicate variance sigma^2(x) from a GP of
+   ``log s2`` (point estimates; the ``__var`` tables) -- only when the Brown-Forsythe test rejects equal
+   variances at every point (p < 0.05).  Otherwise the indices are left undefined: normalised indices of
+   a constant are ratios of sampling noise (on a homoscedastic G-function they name three factors).
+
+An output's indices are trusted when its noise-corrected Q^2 reaches ``q2_threshold``; otherwise the
+report warns.  Convergence (``--until-converged``) compares the indices at the last two design sizes
+(every doubling is a stage) with :func:`experiments.analysis.sensitivity.judge_convergence` and also asks
+for Q^2 >= ``q2_threshold`` at the largest size.
+
+Fitted results are memoised in this process by the exact data they were computed from, so the
+convergence check during a study and the final analysis do not fit the same emulator twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.analysis.emulator import cross_validated_q2, emulator_indices, fit_emulator, variance_indices
+from experiments.analysis.noise_corrected import point_moments
+from experiments.analysis.sensitivity import (
+    ConvergenceVerdict,
+    OutputAnalysis,
+    analysis_rng,
+    judge_convergence,
+    pawn_indices,
+    rank_table,
+)
+from experiments.config.study import StudyConfig
+
+EMULATOR_COLUMNS = ("output", "surrogate", "points", "points_fitted", "replicates", "runs", "q2", "q2_noise_corrected",
+                    "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
+
+_MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+@dataclass
+class EmulatorAnalysis:
+    """The emulator part of a study's analysis."""
+
+    outputs: list[OutputAnalysis] = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EMULATOR_COLUMNS)))
+    convergence: pd.DataFrame | None = None
+    verdict: ConvergenceVerdict | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+#: Below this p-value of the test of equal variances, the replicate variance is analysed (else: no factor
+#: detectably changes it, and indices of a constant would be ratios of noise).
+VARIANCE_TEST_LEVEL = 0.05
+
+
+def constant_variance_p(values: np.ndarray) -> float:
+    """p-value of the Brown-Forsythe test (Levene's test about the median; scipy.stats.levene) that every
+    design point has the same replicate variance.  ``values``: (points, R), NaN allowed."""
+    from scipy import stats
+
+    groups = [row[np.isfinite(row)] for row in values]
+    groups = [g for g in groups if len(g) >= 2]
+    if len(groups) < 2:
+        return math.nan
+    with np.errstate(all="ignore"):
+        return float(stats.levene(*groups, center="median").pvalue)
+
+
+def stage_ends(stages: list[dict[str, Any]]) -> list[int]:
+    """Cumulative design points at the end of every stage (the sizes the convergence check compares)."""
+    return [int(x) for x in np.cumsum([stage["points"] for stage in stages])]
+
+
+def _key(config: StudyConfig, name: str, u: np.ndarray, values: np.ndarray) -> tuple[Any, ...]:
+    digest = hashlib.sha1(np.ascontiguousarray(u).tobytes() + np.ascontiguousarray(values).tobytes()).hexdigest()
+    settings = tuple(sorted((k, str(v)) for k, v in config.design.items()))
+    return (config.seed, name, len(u), digest, settings, config.analysis["confidence"])
+
+
+def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
+                 config: StudyConfig) -> dict[str, Any]:
+    """Fit, cross-validate and compute the indices of one output's emulator on design ``u`` (n, d).
+
+    ``values`` is the replicate matrix (n, R) of the output.  Returns a dict with ``frame`` (S1, ST with
+    half-widths, index ``factor``), ``row`` (one row of ``analysis/emulator.csv``), ``mean``, ``var`` and
+    ``count`` per point and ``fitted`` (the mask of points used).
+    """
+    key = _key(config, name, u, values)
+    if key in _MEMO:
+        return _MEMO[key]
+    settings = config.design
+    mean, var, count = point_moments(values)
+    fitted = (count >= 2) & np.isfinite(mean) & np.isfinite(var)
+    row: dict[str, Any] = {"output": name, "surrogate": settings["surrogate"], "points": len(u),
+                           "points_fitted": int(fitted.sum()), "replicates": config.replicates,
+                           "runs": int(count.sum()), "q2_threshold": settings["q2_threshold"]}
+    frame = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["S1", "S1_conf", "ST", "ST_conf"])
+    result = {"frame": frame, "row": row, "mean": mean, "var": var, "count": count, "fitted": fitted, "note": ""}
+    ybar, noise, x = mean[fitted], var[fitted] / count[fitted], u[fitted]
+    if fitted.sum() < max(2 * settings["folds"], len(names) + 2) or np.var(ybar) == 0:
+        result["note"] = ("constant over all design points: no factor matters (indices undefined)"
+                          if fitted.sum() and np.var(ybar) == 0 else
+                          f"only {int(fitted.sum())} points with 2 or more defined replicate values: too few to emulate")
+        row.update(q2=math.nan, q2_noise_corrected=math.nan, trusted=False)
+        _MEMO[key] = result
+        return result
+    rng = analysis_rng(config.seed, f"emulator{name}")
+    options: dict[str, Any] = ({"restarts": settings["restarts"]} if settings["surrogate"] == "gp"
+                               else {"order": settings["order"]})
+    start = time.perf_counter()
+    model = fit_emulator(settings["surrogate"], x, ybar, noise, rng, **options)
+    row["fit_seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    cv_options = {"kernel": model.kernel} if settings["surrogate"] == "gp" else options
+    q2 = cross_validated_q2(settings["surrogate"], x, ybar, noise, rng, settings["folds"], **cv_options)
+    row["q2_seconds"] = time.perf_counter() - start
+    row.update(q2)
+    row["trusted"] = bool(q2["q2_noise_corrected"] >= settings["q2_threshold"])
+    start = time.perf_counter()
+    result["frame"] = emulator_indices(model, x, ybar, noise, names, rng, bootstrap=settings["refits"],
+                                       n_mc=settings["mc_samples"], confidence=config.analysis["confidence"])
+    row["indices_seconds"] = time.perf_counter() - start
+    _MEMO[key] = result
+    return result
+
+
+def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, outputs: list[str], names: list[str],
+                     config: StudyConfig, ends: list[int]) -> EmulatorAnalysis:
+    """Rankings (replicate mean and, if asked, replicate variance), ``emulator.csv`` rows and convergence."""
+    result = EmulatorAnalysis()
+    settings, boot, conf = config.design, config.analysis["bootstrap"], config.analysis["confidence"]
+    rows = []
+    for name in outputs:
+        fit = emulate_mean(u, values[name], name, names, config)
+        rng = analysis_rng(config.seed, f"pawn{name}")
+        mean = fit["mean"]
+        pawn = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["pawn", "pawn_conf"])
+        dummy = dummy_conf = math.nan
+        if np.isfinite(mean).sum() >= 2 * config.analysis["pawn_slices"]:
+            ok = np.isfinite(mean)
+            pawn, dummy, dummy_conf = pawn_indices(u[ok], mean[ok], names, config.analysis["pawn_slices"], boot,
+                                                   conf, rng)
+        note = fit["note"]
+        row = fit["row"]
+        if np.isfinite(row.get("q2", math.nan)) and not row["trusted"]:
+            note = (f"{note}; " if note else "") + (
+                f"emulator Q^2 (noise-corrected, {settings['folds']}-fold) = {row['q2_noise_corrected']:.3f} is below "
+                f"the threshold {settings['q2_threshold']:g}: its indices are not trusted (more points: "
+                "--until-converged doubles them)")
+        skipped = len(u) - row["points_fitted"]
+        if skipped and row["points_fitted"]:
+            note = (f"{note}; " if note else "") + (f"{skipped} of {len(u)} points had fewer than 2 defined "
+                                                    "replicate values and were left out of the emulator")
+        ranking = rank_table(pd.concat([fit["frame"], pawn], axis=1), "ST")
+        result.outputs.append(OutputAnalysis(name, "mean", ranking, "ST", 0, dummy, dummy_conf, {}, note))
+        rows.append(row)
+    if config.analysis["analyse_variance"]:
+        for name in outputs:
+            fit = emulate_mean(u, values[name], name, names, config)
+            ok = fit["fitted"] & (fit["var"] > 0)
+            frame = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["S1", "ST"])
+            start = time.perf_counter()
+            p_value = constant_variance_p(values[name][fit["fitted"]])
+            if not (ok.sum() >= len(names) + 2 and np.var(np.log(fit["var"][ok])) > 0):
+                note = "replicate variance constant or undefined: indices undefined"
+            elif not p_value < VARIANCE_TEST_LEVEL:
+                note = (f"the factors change the replicate variance no more than chance would (Brown-Forsythe test of "
+                        f"equal variances over the points: p = {p_value:.2g}): indices undefined, no factor "
+                        "detectably makes the outcome less predictable")
+            else:
+                note = (f"replicate-variance indices of the emulated sigma^2(x) (Brown-Forsythe p = {p_value:.2g}): "
+                        "point estimates, no interval")
+                frame = variance_indices(u[ok], fit["var"][ok], fit["count"][ok], names,
+                                         analysis_rng(config.seed, f"emulator{name}__var"),
+                                         n_mc=settings["mc_samples"])
+            fit["row"]["variance_seconds"] = time.perf_counter() - start
+            ranking = rank_table(frame, "ST")
+            result.outputs.append(OutputAnalysis(name, "variance", ranking, "ST", 0, math.nan, math.nan, {}, note))
+    result.table = pd.DataFrame(rows).reindex(columns=list(EMULATOR_COLUMNS))
+    for row in rows:
+        if np.isfinite(row.get("q2", math.nan)) and not row["trusted"]:
+            result.warnings.append(f"emulator, {row['output']}: Q^2 = {row['q2_noise_corrected']:.3f} < "
+                                   f"{settings['q2_threshold']:g}; its ranking is not trusted")
+    result.convergence, result.verdict = emulator_convergence(u, values, list(config.convergence["outputs"]), names,
+                                                              config, ends)
+    return result
+
+
+def emulator_convergence(u: np.ndarray, values: dict[str, np.ndarray], outputs: list[str], names: list[str],
+                         config: StudyConfig, ends: list[int]) -> tuple[pd.DataFrame, ConvergenceVerdict]:
+    """Emulator ST (and half-width) of every factor at the last two design sizes, and the verdict.
+
+    Converged when :func:`judge_convergence` says so for every output AND every output's noise-corrected
+    Q^2 at the largest size is at least ``q2_threshold``.
+    """
+    sizes = [n for n in ends if n <= len(u)][-2:] or [len(u)]
+    rows = []
+    q2: dict[str, float] = {}
+    for n in sizes:
+        for name in outputs:
+            fit = emulate_mean(u[:n], values[name][:n], name, names, config)
+            frame = fit["frame"]
+            ranks = frame["ST"].rank(ascending=False, method="first")
+            for factor in names:
+                rows.append({"base": n, "runs": int(fit["row"]["runs"]), "output": name, "factor": factor,
+                             "index": "ST", "value": frame.at[factor, "ST"], "conf": frame.at[factor, "ST_conf"],
+                             "scaled_conf": frame.at[factor, "ST_conf"], "rank": ranks[factor],
+                             "q2_noise_corrected": fit["row"].get("q2_noise_corrected", math.nan)})
+            if n == sizes[-1]:
+                q2[name] = float(fit["row"].get("q2_noise_corrected", math.nan))
+    table = pd.DataFrame(rows)
+    verdict = judge_convergence(table, outputs, config.convergence["top"], config.convergence["threshold"])
+    threshold = config.design["q2_threshold"]
+    for name, value in q2.items():
+        if not value >= threshold:
+            verdict.converged = False
+            verdict.reasons.append(f"{name}: emulator Q^2 (noise-corrected) = {value:.3f} < {threshold:g}")
+    verdict.criterion += f"; emulator Q^2 (noise-corrected, cross-validated) >= {threshold:g}"
+    return table, verdict
+
+
+__all__ = ["EMULATOR_COLUMNS", "EmulatorAnalysis", "analyse_emulator", "emulate_mean", "emulator_convergence",
+           "stage_ends"]

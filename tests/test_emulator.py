@@ -1,0 +1,78 @@
+"""Emulator-based indices on noisy known-answer functions with 8 inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.random import SeedSequence
+from scipy.stats import qmc
+
+from experiments.analysis.emulator import (
+    cross_validated_q2,
+    emulator_indices,
+    fit_emulator,
+    variance_indices,
+)
+from experiments.models.stochastic_testfunctions import noisy_g
+
+NAMES = [f"x{i + 1}" for i in range(8)]
+
+
+def design(case, n: int, replicates: int, seed: int):
+    rng = np.random.default_rng(SeedSequence([seed, n, replicates]))
+    u = qmc.Sobol(case.n_inputs, seed=rng).random(n)
+    y = case.sample(u, replicates, rng)
+    return rng, u, y.mean(axis=1), y.var(axis=1, ddof=1), y.var(axis=1, ddof=1) / replicates
+
+
+def test_gp_emulator_recovers_the_leading_factors_of_a_noisy_g_function():
+    case = noisy_g(0.5)
+    rng, u, mean, _, noise = design(case, 128, 4, seed=1)
+    q2 = cross_validated_q2("gp", u, mean, noise, rng, folds=3, restarts=0)
+    assert q2["q2_noise_corrected"] > 0.7, q2
+    model = fit_emulator("gp", u, mean, noise, rng, restarts=0)
+    frame = emulator_indices(model, u, mean, noise, NAMES, rng, bootstrap=12, n_mc=1024)
+    assert frame["ST"].nlargest(2).index.tolist() == ["x1", "x2"], frame.round(3)
+    # the leading indices agree with the exact ones within their intervals (emulator uncertainty included)
+    for index, exact in (("S1", case.S1), ("ST", case.ST)):
+        error = np.abs(frame[index].to_numpy()[:2] - exact[:2])
+        assert (error <= frame[f"{index}_conf"].to_numpy()[:2] + 0.02).all(), frame.round(3)
+    # the four factors with a = 99 (exact ST < 0.001) stay small
+    assert (frame["ST"].to_numpy()[4:] < 0.05).all(), frame.round(3)
+
+
+def test_variance_indices_find_the_factor_that_drives_the_noise():
+    """Heteroscedastic G: the noise sd depends on x8 alone, which barely moves the mean."""
+    case = noisy_g(0.5, heteroscedastic=True)
+    rng, u, _, variance, _ = design(case, 128, 8, seed=2)
+    frame = variance_indices(u, variance, 8, NAMES, rng, n_mc=512)
+    assert frame["ST"].idxmax() == "x8", frame.round(3)
+    assert frame.loc["x8", "ST"] > 0.8 and (frame["ST"].drop("x8") < 0.1).all(), frame.round(3)
+
+
+def test_pce_indices_are_exact_for_a_polynomial():
+    """f = (u1 - 1/2) + 2 (u2 - 1/2)(u3 - 1/2): V1 = 1/12, V23 = 4/144; S1 = (3/4, 0, 0), ST = (3/4, 1/4, 1/4)."""
+    rng = np.random.default_rng(3)
+    u = rng.random((80, 3))
+    y = (u[:, 0] - 0.5) + 2 * (u[:, 1] - 0.5) * (u[:, 2] - 0.5)
+    model = fit_emulator("pce", u, y, np.full(len(y), 1e-6), rng, order=2)
+    est = model.indices()
+    np.testing.assert_allclose(est["S1"], [0.75, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(est["ST"], [0.75, 0.25, 0.25], atol=1e-6)
+
+
+def test_unknown_emulator_kind_is_named():
+    with pytest.raises(ValueError, match="'kriging' is unknown; allowed: gp, pce"):
+        fit_emulator("kriging", np.zeros((2, 1)), np.zeros(2), np.zeros(2), np.random.default_rng(0))
+
+
+def test_legendre_basis_is_orthonormal_under_the_uniform_measure():
+    from experiments.analysis.emulator import legendre_basis, total_degree_indices
+
+    nodes, weights = np.polynomial.legendre.leggauss(6)  # exact for degree <= 11 per input
+    grid = np.stack(np.meshgrid(*[(nodes + 1) / 2] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    w = np.prod(np.stack(np.meshgrid(*[weights / 2] * 3, indexing="ij"), axis=-1).reshape(-1, 3), axis=1)
+    basis, multi = legendre_basis(grid, 4)
+    assert len(multi) == 35 and (multi.sum(axis=1) <= 4).all()  # C(3 + 4, 4) terms
+    np.testing.assert_allclose(basis.T @ (basis * w[:, None]), np.eye(35), atol=1e-10)
+    assert len(total_degree_indices(8, 4)) == 495
