@@ -27,11 +27,12 @@ def _num(value: float) -> str:
 
 
 def checks_table(checks: list[Check]) -> str:
-    lines = ["| pattern | check | figure | 95% interval | criterion | n | result |", "|---|---|---:|---|---|---:|---|"]
+    lines = ["| pattern | check | figure | 95% interval | criterion | n | result | could fail by (mechanism; mutant) |",
+             "|---|---|---:|---|---|---:|---|---|"]
     for c in checks:
         lines.append(
             f"| {c.pattern} | {c.title} | {_num(c.figure)} | {_num(c.low)} – {_num(c.high)} | {c.criterion} | "
-            f"{c.n} | {'pass' if c.passed else '**FAIL**'} |"
+            f"{c.n} | {'pass' if c.passed else '**FAIL**'} | {c.mechanism} |"
         )
     return "\n".join(lines)
 
@@ -52,6 +53,10 @@ def report_markdown(checks: list[Check], replicates: int, root_seed: int) -> str
         "## What each figure measures",
         "",
     ]
+    joint = next((c for c in checks if c.pattern == "J"), None)
+    if joint is not None:
+        lines[2:2] = [f"**Joint fate: {joint.figure:.1%} of baseline-region replicates (95% Wilson interval "
+                      f"{joint.low:.1%} – {joint.high:.1%}, n = {joint.n}) produce the documented history.**", ""]
     lines += [f"- **{c.pattern} {c.title}** — {c.measure}." for c in checks]
     return "\n".join(lines) + "\n"
 

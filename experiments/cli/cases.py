@@ -1,4 +1,4 @@
-"""``lcsim compare`` (policy scenarios side by side) and ``lcsim validate`` (the documented cases and P1-P8).
+"""``lcsim compare`` (policy scenarios side by side) and ``lcsim validate`` (the documented cases, the joint fate and the patterns).
 
 Registered on the ``lcsim`` Typer app by :mod:`experiments.cli.app` through :func:`register`.
 User mistakes end with exit code 2 and a message naming the file or option, the value and what is
@@ -193,7 +193,7 @@ def validate(
     scheduler: SchedulerOption = None,
     cluster: ClusterOption = None,
 ) -> None:
-    """Replay the documented cases and check patterns P1-P8; exit 1 if any pattern fails."""
+    """Replay the documented cases, the joint fate and the patterns; exit 1 if any check fails."""
     from experiments.analysis.validation import checks_frame, ensemble_plan, run_checks, run_ensembles
     from experiments.analysis.validation_report import report_markdown, update_validation_doc
 

@@ -1,0 +1,130 @@
+"""A broken model for every validation check (mutation testing of the validation).
+
+Each test switches off the mechanism a check names in its audit column -- by a parameter setting or a
+test-only subclass of the model, never a switch that names a case -- and shows that the check fails on
+that broken model.  A check that passes on every mutant says nothing about the mechanism.  The same
+checks on the unbroken model are in tests/test_validation.py (100 replicates); here the ensembles are
+small (40 replicates for the case replays, 30 for the baseline region) because a mutant that really
+breaks a mechanism fails its check by a wide margin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mesa import Agent
+
+from experiments.analysis import validation as v
+from sim import Params, RunOutcome
+from sim.model import LearningCommunityModel
+from sim.pilot import Pilot
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "configs" / "scenarios"
+CASE_REPLICATES = 40
+REGION_REPLICATES = 30
+SEED = 7
+
+
+class _AlwaysWillingPilot(Pilot):
+    """Mutant of the continuation decision: the school always wants the pilot and the firms always stay."""
+
+    def school_will(self) -> float:
+        return 1.0
+
+    def firms_stay(self) -> bool:
+        return True
+
+
+class _AlwaysWillingModel(LearningCommunityModel):
+    def add_pilot(self, pilot: Pilot) -> None:
+        pilot.__class__ = _AlwaysWillingPilot  # test-only: the same pilot, the decision rule replaced
+        super().add_pilot(pilot)
+
+
+def always_willing_model(params: Params, seed) -> RunOutcome:
+    """sim.run_model with the mutant decision (module level, so the runner can pickle it)."""
+    model = _AlwaysWillingModel(params=params, rng=seed)
+    try:
+        for _ in range(params.horizon_months):
+            model.step()
+        return model.outcome()
+    finally:
+        Agent._ids.pop(model, None)  # as sim.run_model: Mesa keeps finished models alive otherwise
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return v.ensemble_plan(SCENARIOS)
+
+
+def _mutate(plan, names, replicates, model=None, **overrides):
+    mutant = {name: v.with_overrides(plan[name], **overrides) for name in names}
+    return v.run_ensembles(mutant, replicates, SEED, model=model)
+
+
+def _check(checks, pattern):
+    return next(c for c in checks if c.pattern == pattern)
+
+
+def test_c1_fails_when_the_school_always_continues(plan):
+    ens = v.run_ensembles({k: plan[k] for k in v.CASES}, CASE_REPLICATES, SEED, model=always_willing_model)
+    c1 = _check(v.check_cases(ens), "C1")
+    assert not c1.passed, c1
+
+
+def test_c2_fails_when_engaged_firms_cannot_carry_a_pilot_over(plan):
+    ens = {**_mutate(plan, ["smart_farming"], CASE_REPLICATES, handover_engagement=1.0),
+           **{k: plan_ens for k, plan_ens in v.run_ensembles({k: plan[k] for k in ("cowcept", "together_in_the_green")},
+                                                              5, SEED).items()}}
+    c2 = _check(v.check_cases(ens), "C2")
+    assert not c2.passed and c2.figure == 0.0, c2
+
+
+def test_c3_fails_when_the_municipal_money_cannot_pay(plan):
+    ens = {**v.run_ensembles({k: plan[k] for k in ("cowcept", "smart_farming")}, 5, SEED),
+           **_mutate(plan, ["together_in_the_green"], CASE_REPLICATES, municipal_participation_budget_eur=0.0)}
+    c3 = _check(v.check_cases(ens), "C3")
+    assert not c3.passed and c3.high < 0.5, c3
+
+
+def test_p1_fails_when_a_director_change_changes_nothing(plan):
+    # both arms without turnover: the 'calibrated' arm is the calm one too, so the difference is 0
+    ens = _mutate(plan, ["cowcept", "smart_farming"], CASE_REPLICATES, **v.CALM_MANAGEMENT)
+    ens["cowcept_calm"], ens["smart_farming_calm"] = ens["cowcept"], ens["smart_farming"]
+    p1 = v.check_p1(ens)
+    assert not p1.passed and p1.figure == 0.0, p1
+
+
+def test_p3_fails_without_students_drawn_by_the_elective(plan):
+    ens = _mutate(plan, ["cowcept"], CASE_REPLICATES, elective_draw_share=0.0)
+    p3 = v.check_p3(ens)
+    assert not p3.passed and p3.figure == 0.0, p3
+
+
+def test_p6_fails_when_mediation_changes_nothing(plan):
+    off = {"mediation_clarity_gain": 0.0, "mediation_commitment_gain": 0.0, "mediation_will_pull": 0.0}
+    ens = _mutate(plan, ["baseline", "monitoring_and_early_intervention"], REGION_REPLICATES, **off)
+    p6 = v.check_p6(ens)
+    assert not p6.passed, p6
+
+
+def test_joint_fate_fails_without_the_adult_arm(plan):
+    ens = _mutate(plan, ["baseline"], REGION_REPLICATES, outside_provider_presence=0.0)
+    joint = v.check_joint_fate(ens)
+    assert not joint.passed and joint.figure == 0.0, joint
+
+
+def test_documented_triple_reads_the_three_fates():
+    dropped = {"runs": 1, "first_decision": "faded", "revivals": 1, "target_group": "initial",
+               "provider": "school", "initial_education_involved": True}
+    handed = {**dropped, "first_decision": "continued_by_adult_arm", "revivals": 0, "provider": "adult_arm",
+              "target_group": "adult"}
+    adult = {**handed, "target_group": "adult", "first_decision": "continued", "initial_education_involved": False}
+    never = {**adult, "runs": 0}
+    assert v.documented_triple(RunOutcome(summary={}, pilots=[dropped, handed, adult])) == (True, True, True)
+    assert v.documented_triple(RunOutcome(summary={}, pilots=[dropped, handed, never])) == (True, True, False)
+    # the handed-over pilot is not also the adult trajectory: (c) needs another pilot
+    assert v.documented_triple(RunOutcome(summary={}, pilots=[dropped, handed])) == (True, True, False)
+    assert v.documented_triple(RunOutcome(summary={}, pilots=[{**dropped, "first_decision": "continued"}])) == (
+        False, False, False)
