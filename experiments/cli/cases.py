@@ -62,7 +62,7 @@ def compare(
         raise fail(f"compare: scenario names {names} repeat; allowed: scenarios with distinct names")
     out = out if out is not None else Path("results") / "compare" / "_vs_".join(names)
     try:
-        check_out_dir(out, force)
+        check_out_dir(out, force, "comparison")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
 
@@ -73,7 +73,7 @@ def compare(
     with progress_bar(n * len(scenarios), f"{len(scenarios)} scenarios x {n} replicates", progress) as on_done:
         results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     table = comparison_table(results)
-    with staged_folder(out, force) as staging:
+    with staged_folder(out, force, "comparison") as staging:
         table.to_csv(staging / "comparison.csv", index=False)
         (staging / "comparison.md").write_text(table_markdown(table, n, root_seed), encoding="utf-8")
         plot_continuation_curves(results, staging / CURVES_PNG)
@@ -137,7 +137,7 @@ def validate(
     chosen = spec if spec.name != "processes" else None
     try:
         plan = ensemble_plan(scenarios)
-        check_out_dir(out, force=True)
+        check_out_dir(out, force=True, kind="validation")
     except (ConfigError, OutputFolderError) as exc:
         raise fail(str(exc)) from None
 
@@ -146,7 +146,7 @@ def validate(
         ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     checks = run_checks(ensembles)
     report = report_markdown(checks, n, root_seed)
-    with staged_folder(out, force=True) as staging:
+    with staged_folder(out, force=True, kind="validation") as staging:
         (staging / "report.md").write_text(report, encoding="utf-8")
         checks_frame(checks).to_csv(staging / "checks.csv", index=False)
         (staging / "manifest.json").write_text(_manifest(

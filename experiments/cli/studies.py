@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,7 +66,7 @@ def _out_folder(out: Path, force: bool) -> None:
         raise fail(f"--out {out}: the folder already exists; allowed: a new path, --force to replace it, or "
                    f"`lcsim resume {out}` to finish an interrupted run set")
     try:
-        check_out_dir(out, force)
+        check_out_dir(out, force, "runset")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
 
@@ -135,6 +135,43 @@ def _interruptible(path: Path):
 
 
 @contextmanager
+def _replacing(out: Path):
+    """Yield where the new run set is built: ``out`` itself if it does not exist; else (``--force`` onto an
+    earlier run set) a hidden folder beside it, swapped in only when the study is complete, while the old
+    one is held locked so that a second writer is refused.  If the new study does not complete, the hidden
+    folder is removed and ``out`` is left unchanged."""
+    if not out.exists():
+        yield out
+        return
+    import os
+    import uuid
+
+    from experiments.store.atomic import swap_in
+    from experiments.store.runset import RunSet, RunSetBusyError
+
+    staging = out.parent / f".{out.name}.replacing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with RunSet(out, {}).lock():
+            try:
+                yield staging
+            except KeyboardInterrupt:
+                shutil.rmtree(staging, ignore_errors=True)
+                typer.echo(f"interrupted; nothing was replaced: {out} is unchanged", err=True)
+                raise typer.Exit(130) from None
+            except BackendError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                typer.echo(f"error: {exc}", err=True)
+                typer.echo(f"nothing was replaced: {out} is unchanged", err=True)
+                raise typer.Exit(1) from None
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            swap_in(staging, out)
+    except RunSetBusyError as exc:
+        raise fail(f"--out {exc}; nothing was deleted") from None
+
+
+@contextmanager
 def _busy_is_a_user_error():
     from experiments.store.runset import RunSetBusyError
 
@@ -166,15 +203,17 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
     console = _console()
     for warning in config.warnings:
         console.print(f"warning: {warning}", style="yellow")
-    if out.exists():
-        shutil.rmtree(out)
     console.print(f"{config.name}: {len(frame)} design points x {config.replicates} replicates = "
                   f"{len(frame) * config.replicates} runs -> {out}")
     label = f"{config.name} ({spec.label()})"
-    with _interruptible(out), _backend_errors(out):
-        result = run_study(config, out, backend=spec, chunk_size=n_chunk,
+    with _replacing(out) as target, ExitStack() as guards:
+        if target == out:  # a new folder: an interrupted study is resumable there
+            guards.enter_context(_interruptible(out))
+            guards.enter_context(_backend_errors(out))
+        result = run_study(config, target, backend=spec, chunk_size=n_chunk,
                            until_converged=until_converged, max_runs=n_max,
                            progress=lambda: _progress_bar(progress, label), say=console.print)
+    result.runset.path = out  # a replacement was built beside out and renamed to it
     _report(result, config)
 
 
