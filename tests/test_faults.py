@@ -162,3 +162,43 @@ def test_lock_of_a_reused_pid_is_taken_over(tmp_path: Path, finished_runset: Pat
     result = lcsim("resume", finished_runset, "--backend", "serial", "--no-progress")
     assert result.exit_code == 0, result.output
     assert "stale" in result.stderr and not (finished_runset / "writer.lock").exists()
+
+
+# ------------------------------------------------------------------------- 3. oversized designs, --max-runs
+
+
+HUGE = {
+    "lhs of 10^7 points": 'name = "h"\nmodel = "sobol_g"\ndesign = "lhs"\nreplicates = 1\nseed = 1\n'
+                          '[lhs]\nsamples = 10000000\n',
+    "factorial 1000 x 1000": 'name = "h"\nmodel = "flaky"\ndesign = "factorial"\nreplicates = 3\nseed = 1\n'
+                             '[levels]\nx1 = 1000\nx2 = 1000\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(HUGE))
+def test_a_huge_design_is_refused_at_once(tmp_path: Path, case: str) -> None:
+    config = write(tmp_path, HUGE[case], "huge.toml")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = lcsim("sweep", config, "--out", out, "--backend", "serial", "--no-progress")
+    assert result.exit_code == 2, result.output
+    assert "--max-runs 1,000,000" in result.stderr and "runs" in result.stderr and str(config) in result.stderr
+    assert time.monotonic() - started < 20 and not out.exists()
+
+
+def test_max_runs_is_honoured_exactly(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = sweep(tmp_path, out, "--max-runs", 5)  # 4 points x 2 replicates = 8 runs
+    assert result.exit_code == 2, result.output
+    assert "8 runs" in result.stderr and "--max-runs 5" in result.stderr and not out.exists()
+    assert sweep(tmp_path, out, "--max-runs", 8).exit_code == 0
+    assert len(RunSet.open(out).done_run_ids()) == 8
+
+
+def test_run_refuses_more_replicates_than_max_runs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    config = write(tmp_path, SCENARIO, "s.toml")
+    result = lcsim("run", config, "--replicates", 3, "--max-runs", 2, "--out", out, "--no-progress")
+    assert result.exit_code == 2 and "--max-runs 2" in result.stderr and not out.exists()
+    huge = lcsim("run", config, "--replicates", 1_000_000, "--out", out, "--no-progress")
+    assert huge.exit_code == 2 and "--max-runs 100,000" in huge.stderr and not out.exists()

@@ -30,7 +30,11 @@ HELP_WORKERS = ("Worker processes of the processes backend or of the local Dask 
 HELP_OUT = "Run-set folder (default: results/<name>)."
 HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 1 s on "
               "dask; the first chunks calibrate).")
-HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
+DEFAULT_MAX_RUNS = 1_000_000
+HELP_MAX_RUNS = (f"Refuse a design of more than N runs before starting (default {DEFAULT_MAX_RUNS:,}); with "
+                 "--until-converged also stop doubling before the run set would exceed N runs (default there: "
+                 "the file's [convergence] max_runs).")
+MaxRunsOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)]
 
 # The options the three commands share, declared once.
 WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
@@ -69,6 +73,10 @@ def _out_folder(out: Path, force: bool) -> None:
         check_out_dir(out, force, "runset")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB"
 
 
 def _console():
@@ -184,7 +192,7 @@ def _busy_is_a_user_error():
 def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | None, scheduler: str | None,
            cluster: Path | None, out: Path | None, force: bool, chunk_size: str | None, progress: bool,
            until_converged: bool = False, max_runs: str | None = None) -> None:
-    from experiments.execution.engine import check_design, first_stage
+    from experiments.execution.engine import check_design, design_bytes, first_stage, planned_points
     from experiments.models.registry import load_model
     from experiments.execution.study import run_study
     from experiments.config.study import load_study
@@ -196,6 +204,12 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
         config = load_study(config_path, kind)
         out = out if out is not None else Path("results") / config.name
         _out_folder(out, force)
+        points = planned_points(config)
+        runs, cap = points * config.replicates, n_max if n_max is not None else DEFAULT_MAX_RUNS
+        if runs > cap:
+            raise fail(f"{config_path}: the design has {points:,} points x {config.replicates} replicates = {runs:,} "
+                       f"runs (design table about {_megabytes(design_bytes(config, points))}), above the limit "
+                       f"--max-runs {cap:,}; allowed: a smaller design or fewer replicates, or raise --max-runs")
         frame, _ = first_stage(config)
         check_design(config, load_model(config.model), frame)
     except ConfigError as exc:
@@ -204,7 +218,8 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
     for warning in config.warnings:
         console.print(f"warning: {warning}", style="yellow")
     console.print(f"{config.name}: {len(frame)} design points x {config.replicates} replicates = "
-                  f"{len(frame) * config.replicates} runs -> {out}")
+                  f"{len(frame) * config.replicates} runs (design table about "
+                  f"{_megabytes(design_bytes(config, len(frame)))}) -> {out}")
     label = f"{config.name} ({spec.label()})"
     with _replacing(out) as target, ExitStack() as guards:
         if target == out:  # a new folder: an interrupted study is resumable there
@@ -228,10 +243,11 @@ def sweep(
     force: ForceOption = False,
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
+    max_runs: MaxRunsOption = None,
 ) -> None:
     """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
     _start("sweep", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
-           force=force, chunk_size=chunk_size, progress=progress)
+           force=force, chunk_size=chunk_size, progress=progress, max_runs=max_runs)
 
 
 def sensitivity(
@@ -240,7 +256,7 @@ def sensitivity(
     until_converged: Annotated[bool, typer.Option("--until-converged", help=(
         "Double the base sample (reusing all runs) until the top factors' interval half-widths are below the "
         "threshold and the top ranking is stable."))] = False,
-    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    max_runs: MaxRunsOption = None,
     backend: BackendOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -265,7 +281,7 @@ def resume(
     until_converged: Annotated[bool, typer.Option("--until-converged", help=(
         "Switch the run set to doubling until converged (reusing every run), even if it was started without."
     ))] = False,
-    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    max_runs: MaxRunsOption = None,
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
 ) -> None:
