@@ -202,3 +202,34 @@ def test_run_refuses_more_replicates_than_max_runs(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--max-runs 2" in result.stderr and not out.exists()
     huge = lcsim("run", config, "--replicates", 1_000_000, "--out", out, "--no-progress")
     assert huge.exit_code == 2 and "--max-runs 100,000" in huge.stderr and not out.exists()
+
+
+# ------------------------------------------------------------------------- 6. a full disk while writing
+
+
+def test_disk_full_gives_one_line_and_the_run_set_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import experiments.store.runset as runset_module
+
+    real = runset_module.atomic_write_parquet
+    calls = {"n": 0}
+
+    def full_after_one_part(path, table):
+        if Path(path).parent.name == "parts":
+            calls["n"] += 1
+            if calls["n"] > 1:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, table)
+
+    monkeypatch.setattr(runset_module, "atomic_write_parquet", full_after_one_part)
+    out = tmp_path / "out"
+    result = sweep(tmp_path, out, "--chunk-size", 2)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "disk is full" in errors[0] and f"lcsim resume {out}" in errors[0]
+    assert "Traceback" not in result.output
+    assert not list(out.rglob(".tmp-*"))  # whole files only
+    assert len(RunSet.open(out).done_run_ids()) == 2
+    monkeypatch.setattr(runset_module, "atomic_write_parquet", real)
+    resumed = lcsim("resume", out, "--backend", "serial", "--no-progress")
+    assert resumed.exit_code == 0, resumed.output
+    assert len(RunSet.open(out).done_run_ids()) == 8

@@ -143,6 +143,27 @@ def _interruptible(path: Path):
 
 
 @contextmanager
+def _os_errors(path: Path, resumable: bool = True):
+    """A full disk or another OS error while writing: one line (what, where, how to go on), exit 1.
+
+    Every file is written whole or not at all (experiments.store.atomic), so the runs already on disk stay valid.
+    """
+    try:
+        yield
+    except OSError as exc:
+        import errno
+
+        where = exc.filename or path
+        what = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
+        then = (f"free space and run `lcsim resume {path}`" if resumable else
+                f"free space and run the command again ({path} is unchanged)")
+        if exc.errno != errno.ENOSPC:
+            then = then.replace("free space", "fix the cause")
+        typer.echo(f"error: {what} while writing {where}; finished runs are kept whole; {then}", err=True)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
 def _replacing(out: Path):
     """Yield where the new run set is built: ``out`` itself if it does not exist; else (``--force`` onto an
     earlier run set) a hidden folder beside it, swapped in only when the study is complete, while the old
@@ -221,7 +242,7 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
                   f"{len(frame) * config.replicates} runs (design table about "
                   f"{_megabytes(design_bytes(config, len(frame)))}) -> {out}")
     label = f"{config.name} ({spec.label()})"
-    with _replacing(out) as target, ExitStack() as guards:
+    with _os_errors(out, resumable=not out.exists()), _replacing(out) as target, ExitStack() as guards:
         if target == out:  # a new folder: an interrupted study is resumable there
             guards.enter_context(_interruptible(out))
             guards.enter_context(_backend_errors(out))
@@ -311,7 +332,7 @@ def resume(
     console = _console()
     console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
     label = f"{config.name} ({spec.label()})"
-    with _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
+    with _os_errors(directory), _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
         result = resume_study(directory, backend=spec, chunk_size=n_chunk, retry_failed=retry_failed,
                               until_converged=until_converged or None, max_runs=n_max,
                               progress=lambda: _progress_bar(progress, label), say=console.print)
