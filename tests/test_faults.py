@@ -233,3 +233,42 @@ def test_disk_full_gives_one_line_and_the_run_set_resumes(tmp_path: Path, monkey
     resumed = lcsim("resume", out, "--backend", "serial", "--no-progress")
     assert resumed.exit_code == 0, resumed.output
     assert len(RunSet.open(out).done_run_ids()) == 8
+
+
+# ------------------------------------------------------------------------- 4. SIGTERM like Ctrl-C
+
+SLOW = """
+name = "slow"
+model = "slow_linear"
+design = "lhs"
+replicates = 2
+seed = 3
+[lhs]
+samples = 100
+[parameters]
+sleep_s = 0.05
+[analysis]
+bootstrap = 100
+"""
+
+
+def test_sigterm_stops_a_sweep_like_ctrl_c_and_it_resumes(tmp_path: Path) -> None:
+    import signal
+
+    config = write(tmp_path, SLOW, "slow.toml")
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from experiments.cli import app; app()", "sweep", str(config), "--out",
+               str(out), "--backend", "serial", "--no-progress", "--chunk-size", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    deadline = time.monotonic() + 120
+    while not (out / "parts").is_dir() or not any((out / "parts").iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "terminated" in stderr and f"lcsim resume {out}" in stderr and "Traceback" not in stderr
+    assert not (out / "writer.lock").exists()
+    done = len(RunSet.open(out).done_run_ids())
+    assert 0 < done < 200

@@ -135,11 +135,30 @@ def _report(result: Any, config: Any) -> None:
 
 @contextmanager
 def _interruptible(path: Path):
+    """Ctrl-C (exit 130) and SIGTERM (exit 143, e.g. `kill` or a scheduler's time limit) both stop the study
+    with its finished runs kept, resumable.  SIGTERM is turned into the same KeyboardInterrupt in the main
+    thread, so the backends shut their workers down the same way."""
+    import signal
+    import threading
+
+    terminated = False
+
+    def on_term(signum, frame):
+        nonlocal terminated
+        terminated = True
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if main else None
     try:
         yield
     except KeyboardInterrupt:
-        typer.echo(f"interrupted; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
-        raise typer.Exit(130) from None
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        typer.echo(f"{what}; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
+        raise typer.Exit(143 if terminated else 130) from None
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
