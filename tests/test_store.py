@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from experiments.designs.seeds import replicate_seeds
+from experiments.store.folders import MARKER_FILE, write_marker
 from experiments.store.runfolder import build_manifest, pilots_frame, read_tables, runs_frame, series_frame, tables, write_tables
 from experiments.store.atomic import OutputFolderError, check_out_dir, staged_folder
 from experiments.store.manifest import MANIFEST_FILE, git_state, package_versions, write_manifest
@@ -131,23 +132,23 @@ def test_staged_folder_failure_leaves_nothing(tmp_path: Path) -> None:
 def test_failed_forced_replace_keeps_the_old_result(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / MANIFEST_FILE).write_text("{}")
+    write_marker(out, "run")  # an earlier result of this tool
     with pytest.raises(RuntimeError):
         with staged_folder(out, force=True) as staging:
             (staging / "new.txt").write_text("new")
             raise RuntimeError("boom")
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST_FILE]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER_FILE]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 def test_forced_replace_swaps_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / MANIFEST_FILE).write_text("{}")
+    write_marker(out, "run")
     (out / "old.txt").write_text("old")
     with staged_folder(out, force=True) as staging:
         (staging / MANIFEST_FILE).write_text('{"new": true}')
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST_FILE]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER_FILE, MANIFEST_FILE])
     assert json.loads((out / MANIFEST_FILE).read_text()) == {"new": True}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -163,7 +164,12 @@ def test_check_out_dir_rules(tmp_path: Path) -> None:
     with pytest.raises(OutputFolderError, match="not an lcsim result folder"):
         check_out_dir(existing, force=True)
     (existing / MANIFEST_FILE).write_text("{}")
+    with pytest.raises(OutputFolderError, match="not written by lcsim"):
+        check_out_dir(existing, force=True)  # a manifest.json anyone can write is not enough
+    write_marker(existing, "run")
     check_out_dir(existing, force=True)  # an earlier result: may be replaced
+    with pytest.raises(OutputFolderError, match="run set"):
+        check_out_dir(existing, force=True, kind="runset")  # but only by a result of the same kind
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     with pytest.raises(OutputFolderError, match="not a folder"):

@@ -762,7 +762,7 @@ def write_folder(folder: Path, files: Mapping[str, str], *, manifest: Mapping[st
     only once the new one is in place, and put back if the swap fails.  Returns every file written.
     """
     folder = Path(folder)
-    with staged_folder(folder, force=True) as staging:
+    with staged_folder(folder, force=True, kind="discovery") as staging:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         atomic_write_json(staging / MANIFEST_FILE, dict(manifest or {}))

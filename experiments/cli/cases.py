@@ -79,7 +79,7 @@ def compare(
                    f"{', '.join(names)}" + suggest(reference, names))
     out = out if out is not None else Path("results") / "compare" / comparison_folder_name(names)
     try:
-        check_out_dir(out, force)
+        check_out_dir(out, force, "comparison")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
 
@@ -94,7 +94,7 @@ def compare(
         results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     table = comparison_table(results, reference)
     pairs = pairwise_table(results) if all_pairs else None
-    with staged_folder(out, force) as staging:
+    with staged_folder(out, force, "comparison") as staging:
         table.to_csv(staging / "comparison.csv", index=False)
         (staging / "comparison.md").write_text(table_markdown(table, n, root_seed), encoding="utf-8")
         if pairs is not None:
@@ -205,7 +205,7 @@ def validate(
     scenarios = resolve_reference(scenarios, None)
     try:
         plan = ensemble_plan(scenarios)
-        check_out_dir(out, force=True)
+        check_out_dir(out, force=True, kind="validation")
     except (ConfigError, OutputFolderError) as exc:
         raise fail(str(exc)) from None
 
@@ -214,7 +214,7 @@ def validate(
         ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
     checks = run_checks(ensembles)
     report = report_markdown(checks, n, root_seed)
-    with staged_folder(out, force=True) as staging:
+    with staged_folder(out, force=True, kind="validation") as staging:
         (staging / "report.md").write_text(report, encoding="utf-8")
         checks_frame(checks).to_csv(staging / "checks.csv", index=False)
         (staging / "manifest.json").write_text(_manifest(

@@ -63,7 +63,7 @@ def robust(
                        "--force to replace it") from None
     elif out.exists():
         try:
-            check_out_dir(out, force)
+            check_out_dir(out, force, "runset")
         except OutputFolderError as exc:
             raise fail(str(exc)) from None
         shutil.rmtree(out)

@@ -21,6 +21,10 @@ from experiments.cli.options import (HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HEL
 if TYPE_CHECKING:
     from sim.params import ParamInfo
 
+#: Default cap on the replicates of one `lcsim run` (all their tables are held in memory until written).
+RUN_MAX_RUNS = 100_000
+
+
 def run(
     config: Annotated[str, typer.Argument(metavar="SCENARIO", help=HELP_CONFIG, show_default=False)],
     # Integer options are taken as text and checked by hand so that errors can name the bad value.
@@ -35,10 +39,17 @@ def run(
     cluster: ClusterOption = None,
     settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", help=HELP_SET,
                                                        show_default=False)] = None,
+    max_runs: Annotated[str | None, typer.Option(metavar="N", show_default=False, help=(
+        f"Refuse more than N replicates before starting (default {RUN_MAX_RUNS:,}: `lcsim run` keeps every "
+        "replicate's tables in memory; for more runs use `lcsim sweep`, which streams them to disk)."))] = None,
 ) -> None:
     """Run a scenario's replicates; write tables, manifest, summary and plots into the output folder."""
     # Validate everything before creating anything.
     n_replicates = integer_option("replicates", replicates)
+    cap = RUN_MAX_RUNS if max_runs is None else integer_option("max-runs", max_runs)
+    if n_replicates > cap:
+        raise fail(f"--replicates {n_replicates:,}: {n_replicates:,} runs are above the limit --max-runs {cap:,}; "
+                   "allowed: fewer replicates, or raise --max-runs")
     root_seed = integer_option("seed", seed)
     spec = backend_spec(backend, workers, scheduler, cluster)
     n_workers = spec.workers

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +31,11 @@ HELP_WORKERS = ("Worker processes of the processes backend or of the local Dask 
 HELP_OUT = "Run-set folder (default: results/<name>)."
 HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 1 s on "
               "dask; the first chunks calibrate).")
-HELP_MAX_RUNS = "With --until-converged: stop doubling before the run set would exceed N runs (default from the file)."
+DEFAULT_MAX_RUNS = 1_000_000
+HELP_MAX_RUNS = (f"Refuse a design of more than N runs before starting (default {DEFAULT_MAX_RUNS:,}); with "
+                 "--until-converged also stop doubling before the run set would exceed N runs (default there: "
+                 "the file's [convergence] max_runs).")
+MaxRunsOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)]
 
 # The options the three commands share, declared once.
 WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
@@ -69,9 +73,13 @@ def _out_folder(out: Path, force: bool) -> None:
         raise fail(f"--out {out}: the folder already exists; allowed: a new path, --force to replace it, or "
                    f"`lcsim resume {out}` to finish an interrupted run set")
     try:
-        check_out_dir(out, force)
+        check_out_dir(out, force, "runset")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB"
 
 
 def _console():
@@ -130,11 +138,88 @@ def _report(result: Any, config: Any) -> None:
 
 @contextmanager
 def _interruptible(path: Path):
+    """Ctrl-C (exit 130) and SIGTERM (exit 143, e.g. `kill` or a scheduler's time limit) both stop the study
+    with its finished runs kept, resumable.  SIGTERM is turned into the same KeyboardInterrupt in the main
+    thread, so the backends shut their workers down the same way."""
+    import signal
+    import threading
+
+    terminated = False
+
+    def on_term(signum, frame):
+        nonlocal terminated
+        terminated = True
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if main else None
     try:
         yield
     except KeyboardInterrupt:
-        typer.echo(f"interrupted; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
-        raise typer.Exit(130) from None
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        typer.echo(f"{what}; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
+        raise typer.Exit(143 if terminated else 130) from None
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _os_errors(path: Path, resumable: bool = True):
+    """A full disk or another OS error while writing: one line (what, where, how to go on), exit 1.
+
+    Every file is written whole or not at all (experiments.store.atomic), so the runs already on disk stay valid.
+    """
+    try:
+        yield
+    except OSError as exc:
+        import errno
+
+        where = exc.filename or path
+        what = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
+        then = (f"free space and run `lcsim resume {path}`" if resumable else
+                f"free space and run the command again ({path} is unchanged)")
+        if exc.errno != errno.ENOSPC:
+            then = then.replace("free space", "fix the cause")
+        typer.echo(f"error: {what} while writing {where}; finished runs are kept whole; {then}", err=True)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _replacing(out: Path):
+    """Yield where the new run set is built: ``out`` itself if it does not exist; else (``--force`` onto an
+    earlier run set) a hidden folder beside it, swapped in only when the study is complete, while the old
+    one is held locked so that a second writer is refused.  If the new study does not complete, the hidden
+    folder is removed and ``out`` is left unchanged."""
+    if not out.exists():
+        yield out
+        return
+    import os
+    import uuid
+
+    from experiments.store.atomic import swap_in
+    from experiments.store.runset import RunSet, RunSetBusyError
+
+    staging = out.parent / f".{out.name}.replacing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with RunSet(out, {}).lock():
+            try:
+                yield staging
+            except KeyboardInterrupt:
+                shutil.rmtree(staging, ignore_errors=True)
+                typer.echo(f"interrupted; nothing was replaced: {out} is unchanged", err=True)
+                raise typer.Exit(130) from None
+            except BackendError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                typer.echo(f"error: {exc}", err=True)
+                typer.echo(f"nothing was replaced: {out} is unchanged", err=True)
+                raise typer.Exit(1) from None
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            swap_in(staging, out)
+    except RunSetBusyError as exc:
+        raise fail(f"--out {exc}; nothing was deleted") from None
 
 
 @contextmanager
@@ -150,7 +235,7 @@ def _busy_is_a_user_error():
 def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | None, scheduler: str | None,
            cluster: Path | None, out: Path | None, force: bool, chunk_size: str | None, progress: bool,
            until_converged: bool = False, max_runs: str | None = None, settings: list[str] | None = None) -> None:
-    from experiments.execution.engine import check_design, first_stage
+    from experiments.execution.engine import check_design, design_bytes, first_stage, planned_points
     from experiments.models.registry import load_model
     from experiments.execution.study import run_study
     from experiments.config.study import load_study
@@ -167,6 +252,12 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
         config = load_study(config_path, kind, parse_settings(settings))
         out = out if out is not None else Path("results") / config.name
         _out_folder(out, force)
+        points = planned_points(config)
+        runs, cap = points * config.replicates, n_max if n_max is not None else DEFAULT_MAX_RUNS
+        if runs > cap:
+            raise fail(f"{config_path}: the design has {points:,} points x {config.replicates} replicates = {runs:,} "
+                       f"runs (design table about {_megabytes(design_bytes(config, points))}), above the limit "
+                       f"--max-runs {cap:,}; allowed: a smaller design or fewer replicates, or raise --max-runs")
         frame, _ = first_stage(config)
         check_design(config, load_model(config.model), frame)
     except ConfigError as exc:
@@ -174,15 +265,18 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
     console = _console()
     for warning in config.warnings:
         console.print(f"warning: {warning}", style="yellow")
-    if out.exists():
-        shutil.rmtree(out)
     console.print(f"{config.name}: {len(frame)} design points x {config.replicates} replicates = "
-                  f"{len(frame) * config.replicates} runs -> {out}")
+                  f"{len(frame) * config.replicates} runs (design table about "
+                  f"{_megabytes(design_bytes(config, len(frame)))}) -> {out}")
     label = f"{config.name} ({spec.label()})"
-    with _interruptible(out), _backend_errors(out):
-        result = run_study(config, out, backend=spec, chunk_size=n_chunk,
+    with _os_errors(out, resumable=not out.exists()), _replacing(out) as target, ExitStack() as guards:
+        if target == out:  # a new folder: an interrupted study is resumable there
+            guards.enter_context(_interruptible(out))
+            guards.enter_context(_backend_errors(out))
+        result = run_study(config, target, backend=spec, chunk_size=n_chunk,
                            until_converged=until_converged, max_runs=n_max,
                            progress=lambda: _progress_bar(progress, label), say=console.print)
+    result.runset.path = out  # a replacement was built beside out and renamed to it
     _report(result, config)
 
 
@@ -198,10 +292,11 @@ def sweep(
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
     settings: SetOption = None,
+    max_runs: MaxRunsOption = None,
 ) -> None:
     """Run a factorial or Latin-hypercube sweep; write the run set, point table and heatmaps."""
     _start("sweep", config, backend=backend, workers=workers, scheduler=scheduler, cluster=cluster, out=out,
-           force=force, chunk_size=chunk_size, progress=progress, settings=settings)
+           force=force, chunk_size=chunk_size, progress=progress, settings=settings, max_runs=max_runs)
 
 
 def sensitivity(
@@ -210,7 +305,7 @@ def sensitivity(
     until_converged: Annotated[bool, typer.Option("--until-converged", help=(
         "Double the base sample (reusing all runs) until the top factors' interval half-widths are below the "
         "threshold and the top ranking is stable."))] = False,
-    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    max_runs: MaxRunsOption = None,
     backend: BackendOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -237,7 +332,7 @@ def resume(
     until_converged: Annotated[bool, typer.Option("--until-converged", help=(
         "Switch the run set to doubling until converged (reusing every run), even if it was started without."
     ))] = False,
-    max_runs: Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)] = None,
+    max_runs: MaxRunsOption = None,
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
 ) -> None:
@@ -268,7 +363,7 @@ def resume(
     console = _console()
     console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
     label = f"{config.name} ({spec.label()})"
-    with _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
+    with _os_errors(directory), _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
         result = resume_study(directory, backend=spec, chunk_size=n_chunk, retry_failed=retry_failed,
                               until_converged=until_converged or None, max_runs=n_max,
                               progress=lambda: _progress_bar(progress, label), say=console.print)

@@ -56,6 +56,28 @@ def design_frame(config: StudyConfig, u: np.ndarray, values: np.ndarray, first_p
     return pd.DataFrame(data)
 
 
+def planned_points(config: StudyConfig) -> int:
+    """The number of stage-0 design points, computed from the settings without building the design (so a
+    huge design can be refused at once, before any memory is spent on it)."""
+    d = len(config.factors)
+    kind = config.design["type"]
+    if kind == "factorial":
+        return math.prod(len(config.design["levels"][f.name]) for f in config.factors)
+    if kind == "lhs":
+        return int(config.design["samples"])
+    if kind == "morris":
+        return int(config.design["trajectories"]) * (d + 1)
+    if kind == "sobol":
+        return int(config.design["base_samples"]) * designs.saltelli_rows_per_base(d, config.design["second_order"])
+    raise ValueError(f"unknown design {kind!r}")  # pragma: no cover -- the config loader refuses other designs
+
+
+def design_bytes(config: StudyConfig, points: int) -> int:
+    """Memory of the design table: per point, ``point`` and ``stage`` plus a unit and a model value per factor
+    (8 bytes each)."""
+    return points * (2 + 2 * len(config.factors)) * 8
+
+
 def first_stage(config: StudyConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The stage-0 design of a study and the stage's description for the manifest."""
     d = len(config.factors)

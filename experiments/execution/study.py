@@ -118,7 +118,7 @@ def run_study(config: StudyConfig, out: Path, *, backend: BackendSpec | str = "s
     # started first: a scheduler that cannot be reached or a cluster that cannot start leaves no folder behind
     with make_evaluator(backend_spec, say=say) as evaluator:
         runset, spec = create_runset(config, out, command=command)
-        with runset.lock():
+        with runset.lock(say=say):
             runset.update_manifest(until_converged=until_converged, max_runs=limit if until_converged else None,
                                    backend=backend_spec.describe())
             converged = drive(runset, config, spec, evaluator=evaluator, chunk_size=chunk_size,
@@ -141,7 +141,7 @@ def resume_study(path: Path, *, backend: BackendSpec | str = "serial", workers: 
         say(f"warning: {warning}")
     until = bool(runset.manifest.get("until_converged")) or bool(until_converged) or max_runs is not None
     limit = max_runs or int(runset.manifest.get("max_runs") or config.convergence["max_runs"])
-    with runset.lock(), make_evaluator(backend_spec, say=say) as evaluator:
+    with runset.lock(say=say), make_evaluator(backend_spec, say=say) as evaluator:
         record_resume(runset, command, backend=backend_spec.describe())
         if until:
             runset.update_manifest(until_converged=True, max_runs=limit)

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.store.folders import KINDS, MARKER_FILE, busy_message, folder_kind, lock_state, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 
 
@@ -86,11 +87,13 @@ class OutputFolderError(Exception):
     """The requested output folder cannot be used (exists without --force, or is not ours to replace)."""
 
 
-def check_out_dir(out: Path, force: bool) -> None:
-    """Refuse an output path that exists (unless ``force``) or that ``--force`` must not delete.
+def check_out_dir(out: Path, force: bool, kind: str = "run") -> None:
+    """Refuse an output path that exists (unless ``force``) or that ``--force`` must not replace.
 
-    ``--force`` only replaces an empty folder or one written by ``lcsim run`` (it has a manifest.json),
-    so a slip such as ``--out . --force`` cannot wipe a source tree.
+    ``--force`` only replaces an empty folder or one this tool wrote (its marker file, or for folders of
+    older versions its manifest, see :mod:`experiments.store.folders`) of the same ``kind``, and not while
+    a live process holds its ``writer.lock``; so a slip such as ``--out . --force`` cannot wipe a source
+    tree, and ``lcsim run --force`` cannot wipe a sweep.
     """
     out = Path(out)
     if not out.exists() and not out.is_symlink():
@@ -105,11 +108,23 @@ def check_out_dir(out: Path, force: bool) -> None:
         raise OutputFolderError(
             f"--out {out}: exists and is not a folder; allowed: a new path or an earlier lcsim result folder"
         )
-    if any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+    if not any(out.iterdir()):
+        return
+    found = folder_kind(out)
+    if found is None:
         raise OutputFolderError(
-            f"--out {out}: refusing to replace a folder that is not an lcsim result folder (it has no "
-            f"{MANIFEST_FILE}); allowed with --force: an empty folder or an earlier lcsim result folder"
+            f"--out {out}: refusing to replace a folder that is not an lcsim result folder: not written by lcsim "
+            f"(no {MARKER_FILE} marker and no lcsim {MANIFEST_FILE}); nothing was deleted; allowed with --force: an empty folder or an earlier "
+            f"lcsim result folder of the same kind ({KINDS[kind]})"
         )
+    if found != kind:
+        raise OutputFolderError(
+            f"--out {out}: refusing to replace {KINDS[found]} with {KINDS[kind]}; nothing was deleted; allowed "
+            "with --force: an earlier folder of the same kind, or another --out"
+        )
+    state, holder = lock_state(out)
+    if state in ("live", "unsure"):
+        raise OutputFolderError(f"--out {busy_message(out, state, holder)}; nothing was deleted")
 
 
 def _check_can_create(out: Path) -> None:
@@ -124,20 +139,22 @@ def _check_can_create(out: Path) -> None:
 
 
 @contextmanager
-def staged_folder(out: Path, force: bool = False) -> Iterator[Path]:
-    """Yield an empty staging folder beside ``out``; on success rename it to ``out``, on failure delete it.
+def staged_folder(out: Path, force: bool = False, kind: str = "run") -> Iterator[Path]:
+    """Yield a staging folder beside ``out`` (holding only the marker of ``kind``); on success rename it to
+    ``out`` (replacing an earlier folder of that kind if ``force``), on failure delete it.
 
     Parent folders of ``out`` that had to be created are removed again on failure.
     """
     out = Path(out)
-    check_out_dir(out, force)
+    check_out_dir(out, force, kind)
     created = [p for p in reversed(out.absolute().parents) if not p.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
+        write_marker(staging, kind)
         yield staging
-        _swap_into_place(staging, out, force)
+        _swap_into_place(staging, out, force, kind)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         for parent in reversed(created):
@@ -148,15 +165,21 @@ def staged_folder(out: Path, force: bool = False) -> Iterator[Path]:
         raise
 
 
-def _swap_into_place(staging: Path, out: Path, force: bool) -> None:
+def _swap_into_place(staging: Path, out: Path, force: bool, kind: str) -> None:
     if not out.exists():
         os.replace(staging, out)
         return
-    check_out_dir(out, force)  # it may have appeared while we ran
+    check_out_dir(out, force, kind)  # it may have appeared while we ran
+    swap_in(staging, out)
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Replace the folder ``out`` by the complete folder ``new`` (same parent): two renames, then the old
+    folder is deleted; if the second rename fails the old folder is put back."""
     old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     os.replace(out, old)
     try:
-        os.replace(staging, out)
+        os.replace(new, out)
     except BaseException:
         os.replace(old, out)  # put the previous result back
         raise

@@ -28,9 +28,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,11 +40,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.execution.chunks import ChunkResult
+from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 from experiments.store.atomic import TEMP_PREFIX, atomic_write_bytes, atomic_write_json, atomic_write_parquet, atomic_write_text
 
 FORMAT = "lcsim-runset/1"
-LOCK_FILE = "writer.lock"
 DESIGN_DIR = "design"
 PARTS_DIR = "parts"
 FAILURES_DIR = "failures"
@@ -62,18 +61,6 @@ class RunSetError(Exception):
 
 class RunSetBusyError(RunSetError):
     """Another live process is writing the run set."""
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --------------------------------------------------------------------------------------- atomic files
@@ -108,6 +95,7 @@ class RunSet:
         try:
             for sub in (DESIGN_DIR, PARTS_DIR, FAILURES_DIR):
                 (staging / sub).mkdir()
+            write_marker(staging, "runset")
             manifest = dict(manifest)
             manifest["format"] = FORMAT
             manifest["stages"] = [_stage_entry(0, first_stage, manifest.get("stage_info", {}))]
@@ -141,20 +129,18 @@ class RunSet:
         return runset
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, say: Callable[[str], None] | None = None) -> Iterator[None]:
         """Hold the run set for writing: refuse if another live process holds it, then remove the temporary
-        files a killed writer left behind.  A lock of a process that no longer exists (SIGKILL) is taken over."""
+        files a killed writer left behind.  A stale lock (its process no longer exists, after SIGKILL, or its pid
+        was reused by a younger process) is taken over, with a note through ``say``."""
+        state, holder = lock_state(self.path)
+        if state in ("live", "unsure"):
+            raise RunSetBusyError(busy_message(self.path, state, holder))
+        if state == "stale" and say is not None:
+            say(f"note: {self.path / LOCK_FILE} was a stale lock of pid {holder.get('pid')} (no longer running); "
+                "taken over")
         lock = self.path / LOCK_FILE
-        me = {"pid": os.getpid(), "host": socket.gethostname()}
-        if lock.exists():
-            try:
-                holder = json.loads(lock.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                holder = {}
-            if holder.get("host") == me["host"] and holder.get("pid") != me["pid"] and _alive(holder.get("pid")):
-                raise RunSetBusyError(f"{self.path}: another lcsim process (pid {holder['pid']}) is writing this run "
-                                      "set; allowed: wait for it to finish, or stop it first")
-        atomic_write_json(lock, me)
+        atomic_write_json(lock, lock_record())
         try:
             self.remove_temporary_files()
             yield
