@@ -140,8 +140,9 @@ class LearningCommunityModel(Model):
 
     def update_commitment(self) -> None:
         """6. Firms weigh value against effort and lose patience (Entrepreneur.update_commitment)."""
+        response = self.school.responsiveness()  # the school's state does not change during process 6
         for firm in self._firm_order:
-            firm.update_commitment()
+            firm.update_commitment(response)
 
     def monitor_and_intervene(self) -> None:
         """7. The cooperative monitors and intervenes early (Cooperative.monitor_and_intervene)."""
