@@ -161,7 +161,7 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
 def test_run_writes_complete_folder(first_run: Path, small_config: Path) -> None:
     expected = {
         "runs.parquet", "pilots.parquet", "series.parquet", "manifest.json", "summary.csv", "summary.md",
-        "phases.png", "fates.png", "community_radar.png", "fade_timing.png",
+        "phases.png", "fates.png", "community_radar.png", "fade_timing.png", ".lcsim-folder.json",
     }
     assert {p.name for p in first_run.iterdir()} == expected
     # No staging leftovers beside the result.
