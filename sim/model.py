@@ -71,9 +71,6 @@ class LearningCommunityModel(Model):
         self.intake = p.bol_intake_per_year + p.bbl_intake_per_year
         self.continued_by_school_at_year: dict[int, float] = {}
         self.series = {name: np.zeros(p.horizon_months) for name in SERIES_FIELDS}
-        self._phase_series = {phase: f"phase_{phase.value}" for phase in Phase}
-        self._firm_order: list[Entrepreneur] = []
-        self._pilot_order: list[Pilot] = []
         self._enrol_initial_cohorts()
         self._propose_initial_pilots()
 
@@ -107,21 +104,14 @@ class LearningCommunityModel(Model):
         """3. Ties decay; the community meets; firms raise questions; the cooperative sets the agenda."""
         self.network.decay()
         self.cooperative.convene_meeting()
-        # One random order of the firms a month serves both their processes (3 and 6): the order only
-        # breaks ties between firms acting in the same month and carries no meaning of its own.
-        self._firm_order = self._shuffled(self.entrepreneurs)
-        for firm in self._firm_order:
-            firm.raise_question()
+        self.agents_by_type[Entrepreneur].shuffle_do("raise_question")
         self.cooperative.set_agenda()
 
     def match_pilots(self) -> None:
         """4. Proposed pilots ask for room; at a start month ready pilots look for money, coaches and
         learners (Pilot.ask_for_room, Pilot.try_start_run); pilots waiting too long give up."""
         school_month = self.month % 12
-        # The pilots stepped this month: the live ones (faded pilots keep their records in
-        # self.pilots but act only when revived, process 11), in one random order for processes 4, 5, 9.
-        self._pilot_order = self._shuffled([pilot for pilot in self.pilots if pilot.alive])
-        for pilot in self._pilot_order:
+        for pilot in self._shuffled(self.pilots):
             pilot.ask_for_room()
             if pilot.in_run or school_month not in (SEPTEMBER, FEBRUARY):
                 continue
@@ -129,20 +119,16 @@ class LearningCommunityModel(Model):
                 continue  # only semester runs fit in the second half of the school year
             if pilot.phase in WAITING_TO_START or pilot.phase is Phase.STRUCTURAL:
                 pilot.try_start_run()
-        for pilot in self._pilot_order:
+        for pilot in self.pilots:
             pilot.give_up_waiting()
 
     def run_pilots(self) -> None:
         """5. Running pilots produce learning, quality and knowledge (Pilot.run_month)."""
-        for pilot in self._pilot_order:
-            if pilot.in_run:
-                pilot.run_month()
+        self.agents_by_type[Pilot].shuffle_do("run_month")
 
     def update_commitment(self) -> None:
         """6. Firms weigh value against effort and lose patience (Entrepreneur.update_commitment)."""
-        response = self.school.responsiveness()  # the school's state does not change during process 6
-        for firm in self._firm_order:
-            firm.update_commitment(response)
+        self.agents_by_type[Entrepreneur].shuffle_do("update_commitment")
 
     def monitor_and_intervene(self) -> None:
         """7. The cooperative monitors and intervenes early (Cooperative.monitor_and_intervene)."""
@@ -160,8 +146,7 @@ class LearningCommunityModel(Model):
 
     def decide_continuations(self) -> None:
         """9. Pilots whose run ended are continued, made structural, taken over or faded."""
-        for pilot in self._pilot_order:
-            pilot.decide_continuation()
+        self.agents_by_type[Pilot].shuffle_do("decide_continuation")
 
     def embed(self) -> None:
         """10. Runs with the school raise embedding; a school without pilots of its own loses it."""
@@ -186,13 +171,9 @@ class LearningCommunityModel(Model):
         factor = (1.0 + p.demographic_trend) ** year
         bol = int(round(p.bol_intake_per_year * factor))
         bbl = int(round(p.bbl_intake_per_year * factor))
-        staying = []
-        for student in self.students:  # one pass, not list.remove per graduate (quadratic in students)
-            if student.has_graduated(year):
-                student.remove()
-            else:
-                staying.append(student)
-        self.students = staying
+        for student in [s for s in self.students if s.has_graduated(year)]:
+            self.students.remove(student)
+            student.remove()
         drawn_to_school = 0
         drawn_away = 0
         for pilot in self.pilots:
@@ -213,21 +194,15 @@ class LearningCommunityModel(Model):
         """12. Record this month's series into preallocated arrays (cheaper than a DataCollector)."""
         t = self.month
         series = self.series
-        alive_with_school = started = adult_arm = taken_over = 0
-        for pilot in self.pilots:  # one pass over the pilots for every count
-            series[self._phase_series[pilot.phase]][t] += 1
-            if pilot.started:
-                started += 1
-                alive_with_school += pilot.with_school
-                fate = pilot.fate_class()
-                if fate is Fate.ADULT_ARM:
-                    adult_arm += 1
-                elif fate is Fate.TAKEN_OVER:
-                    taken_over += 1
+        for pilot in self.pilots:
+            series[f"phase_{pilot.phase.value}"][t] += 1
+        alive_with_school = sum(1 for pilot in self.pilots if pilot.with_school)
+        started = sum(1 for pilot in self.pilots if pilot.started)
         series["pilots_started"][t] = started
         series["alive_with_school"][t] = alive_with_school
-        series["with_adult_arm"][t] = adult_arm
-        series["taken_over_by_others"][t] = taken_over
+        fates = [pilot.fate_class() for pilot in self.pilots]
+        series["with_adult_arm"][t] = sum(1 for fate in fates if fate is Fate.ADULT_ARM)
+        series["taken_over_by_others"][t] = sum(1 for fate in fates if fate is Fate.TAKEN_OVER)
         series["school_commitment"][t] = self.school.commitment()
         series["embedding"][t] = self.school.embedding
         series["interim"][t] = 1.0 if self.school.in_interim else 0.0
@@ -360,12 +335,9 @@ class LearningCommunityModel(Model):
             coaches = sum(1 for key in pilot.team if key[0] == "teacher")
             capacity = int(coaches * self.params.coaching_capacity)
             initial: list[Student] = []
-            students = self.students
-            # a random order of all students, walked only as far as needed to fill the places
-            for i in self.rng.permutation(len(students)):
+            for student in self._shuffled(self.students):
                 if len(initial) >= capacity:
                     break
-                student = students[i]
                 if not student.in_pilot and student.chooses_agenda_item():
                     initial.append(student)
             learners += initial

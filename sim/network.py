@@ -39,9 +39,6 @@ class TieNetwork:
         self.meeting_gain = meeting_gain
         self.decay_per_month = decay_per_month
         self.active_threshold = active_threshold
-        self._version = 0  # bumped whenever a tie changes; the community measures are cached against it
-        self._cache_version = -1
-        self._cache: tuple[set, int, float] = (set(), 0, 0.0)
 
     # ------------------------------------------------------------------ membership
     def add_person(self, person: Hashable) -> None:
@@ -49,7 +46,6 @@ class TieNetwork:
 
     def remove_person(self, person: Hashable) -> None:
         """A departing person takes every tie along (model-spec section 2)."""
-        self._version += 1
         if person in self.graph:
             for other in self.graph[person]:
                 del self._ties[frozenset((person, other))]
@@ -58,23 +54,13 @@ class TieNetwork:
     # ------------------------------------------------------------------ ties
     def connect(self, a: Hashable, b: Hashable) -> None:
         """Create a tie at the initial proximities, or leave an existing tie as it is."""
-        self._tie(a, b)
-
-    def _tie(self, a: Hashable, b: Hashable) -> dict[str, float] | None:
-        """The tie between a and b (created at the initial proximities if missing); None when a == b."""
-        if a == b:
-            return None
-        self._version += 1
-        pair = frozenset((a, b))
-        tie = self._ties.get(pair)
-        if tie is None:
+        if a != b and not self.graph.has_edge(a, b):
             self.graph.add_edge(a, b, **self.initial)
-            tie = self._ties[pair] = self.graph[a][b]
-        return tie
+            self._ties[frozenset((a, b))] = self.graph[a][b]
 
     def strength(self, a: Hashable, b: Hashable) -> float:
         """Tie strength (mean of the four proximities, 0-1); 0 when there is no tie."""
-        data = self._ties.get(frozenset((a, b)))
+        data = self.graph.get_edge_data(a, b)
         if data is None:
             return 0.0
         return (data["physical"] + data["cognitive"] + data["organisational"] + data["social"]) / 4.0
@@ -98,7 +84,8 @@ class TieNetwork:
         """
         gain = self.meeting_gain
         for a, b in combinations(list(people), 2):
-            tie = self._tie(a, b)
+            self.connect(a, b)
+            tie = self.graph[a][b]
             tie["social"] += gain * (1.0 - tie["social"])
             tie["cognitive"] += gain * (1.0 - tie["cognitive"])
             tie["organisational"] += 0.5 * gain * (1.0 - tie["organisational"])
@@ -110,58 +97,46 @@ class TieNetwork:
         group_b = list(group_b)
         for a in group_a:
             for b in group_b:
-                tie = self._tie(a, b)
-                if tie is None:
-                    continue
+                self.connect(a, b)
+                tie = self.graph[a][b]
                 tie["cognitive"] += gain * (1.0 - tie["cognitive"])
 
     def decay(self) -> None:
         """Monthly decay of social and cognitive proximity (relations need upkeep)."""
         keep = 1.0 - self.decay_per_month
-        self._version += 1
         for tie in self._ties.values():
             tie["social"] *= keep
             tie["cognitive"] *= keep
 
     # ------------------------------------------------------------------ community measures
-    def _measures(self) -> tuple[set, int, float]:
-        """Active members, number of active ties and summed strength, in one scan of the ties.
-
-        Kept until the ties next change (``_version``): the monthly record and the end-of-run summary
-        ask for size, density and mean strength of the same network, and one scan serves them all.
-        """
-        if self._cache_version != self._version:
-            members: set = set()
-            active = 0
-            total = 0.0
-            limit = 4.0 * self.active_threshold
-            for pair, tie in self._ties.items():
-                s = tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]
-                total += s
-                if s >= limit:
-                    active += 1
-                    members.update(pair)
-            self._cache = (members, active, total)
-            self._cache_version = self._version
-        return self._cache
-
     def active_members(self) -> list[Hashable]:
         """People with at least one tie of strength >= ``active_threshold``."""
-        return list(self._measures()[0])
+        members = set()
+        for pair, tie in self._ties.items():
+            if self._is_active(tie):
+                members.update(pair)
+        return list(members)
 
     def community_size(self) -> int:
-        return len(self._measures()[0])
+        return len(self.active_members())
 
     def density(self) -> float:
         """Density of active ties among active members (0-1)."""
-        members, active, _ = self._measures()
-        n = len(members)
+        n = len(self.active_members())
         if n < 2:
             return 0.0
+        active = sum(1 for tie in self._ties.values() if self._is_active(tie))
         return active / (n * (n - 1) / 2)
 
     def mean_strength(self) -> float:
         """Mean strength over all ties (0 with no ties)."""
         if not self._ties:
             return 0.0
-        return self._measures()[2] / (4.0 * len(self._ties))
+        total = sum(
+            tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"] for tie in self._ties.values()
+        )
+        return total / (4.0 * len(self._ties))
+
+
+    def _is_active(self, tie: dict[str, float]) -> bool:
+        return (tie["physical"] + tie["cognitive"] + tie["organisational"] + tie["social"]) >= 4 * self.active_threshold

@@ -73,7 +73,7 @@ class Entrepreneur(Agent):
         self.hiring_value[pilot] = 0.0 if demand <= 0 else min(1.0, learners_met / (4.0 * demand)) * min(1.0, demand)
 
     # ------------------------------------------------------------------ 6. commitment
-    def update_commitment(self, school_response: float | None = None) -> None:
+    def update_commitment(self) -> None:
         """Weigh value received against effort, and count the school's silence (process 6).
 
         Commitment to the pilot (its content) moves ``firm_commitment_adjustment`` of the way each month to
@@ -89,8 +89,7 @@ class Entrepreneur(Agent):
         hij ook met een ander AOC kon gaan samenwerken'; Smart Farming: continued with Terra Next).
         """
         p = self.model.params
-        if school_response is None:  # the model passes it in: the same for every firm in a month
-            school_response = self.model.school.responsiveness()
+        school_response = self.model.school.responsiveness()
         anchor = p.firm_commitment_base + p.firm_weight_agenda * p.agenda_strength
         for pilot in self.pilots:
             if pilot.phase not in ALIVE:
