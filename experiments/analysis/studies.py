@@ -76,6 +76,20 @@ def points_frame(design: pd.DataFrame, names: list[str], stats: Any, outputs: li
     return frame
 
 
+
+def _record(analysis, result, config) -> None:
+    """Add one output's result to the analysis: its ranking beside any reference study's, and its notes."""
+    analysis.outputs.append(result)
+    extra: dict[str, pd.Series] = {}
+    if result.statistic == "mean" and config.compare_with:
+        extra, notes = _reference_series(config.compare_with, result.output)
+        analysis.warnings.extend(n for n in notes if n not in analysis.warnings)
+        for label, series in extra.items():
+            result.ranking[f"ref {label}"] = series.reindex(result.ranking.index)
+    analysis.agreement[result.label] = agreement(result.ranking, extra)
+    if result.note:
+        analysis.warnings.append(f"{result.label}: {result.note}")
+
 def _reference_series(paths: tuple[str, ...], output: str) -> tuple[dict[str, pd.Series], list[str]]:
     """Primary-index columns of other run sets' rankings for ``output`` (for rank agreement)."""
     found: dict[str, pd.Series] = {}
@@ -127,16 +141,7 @@ def analyse_runset(runset: RunSet, config: StudyConfig, *, with_convergence: boo
         analysis.emulator = emulated.table
         analysis.warnings.extend(emulated.warnings)
         for result in emulated.outputs:
-            analysis.outputs.append(result)
-            extra = {}
-            if result.statistic == "mean" and config.compare_with:
-                extra, notes = _reference_series(config.compare_with, result.output)
-                analysis.warnings.extend(n for n in notes if n not in analysis.warnings)
-                for label, series in extra.items():
-                    result.ranking[f"ref {label}"] = series.reindex(result.ranking.index)
-            analysis.agreement[result.label] = agreement(result.ranking, extra)
-            if result.note:
-                analysis.warnings.append(f"{result.label}: {result.note}")
+            _record(analysis, result, config)
         if with_convergence:
             analysis.convergence = emulated.convergence
             analysis.verdict = emulated.verdict
@@ -154,16 +159,7 @@ def analyse_runset(runset: RunSet, config: StudyConfig, *, with_convergence: boo
             result = analyse_output(name, statistic, design_type, u, table[name].to_numpy(dtype=float), names,
                                     config.analysis, config.design, config.seed, noise=noise,
                                     values=values.get(name) if statistic == "mean" else None)
-            analysis.outputs.append(result)
-            extra: dict[str, pd.Series] = {}
-            if statistic == "mean" and config.compare_with:
-                extra, notes = _reference_series(config.compare_with, name)
-                analysis.warnings.extend(n for n in notes if n not in analysis.warnings)
-                for label, series in extra.items():
-                    result.ranking[f"ref {label}"] = series.reindex(result.ranking.index)
-            analysis.agreement[result.label] = agreement(result.ranking, extra)
-            if result.note:
-                analysis.warnings.append(f"{result.label}: {result.note}")
+            _record(analysis, result, config)
 
     if with_convergence and design_type in ("sobol", "morris"):
         analysis.convergence = convergence_table(design_type, u, stats.mean, outputs, names, config.analysis,
