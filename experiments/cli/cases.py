@@ -71,6 +71,8 @@ def compare(
         scenarios = [scenario_argument(path, given) for path in configs]
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    for implausible in filter(None, (s.implausible_values() for s in scenarios)):
+        typer.echo(f"warning: {implausible}", err=True)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise fail(f"compare: scenario names {names} repeat; allowed: scenarios with distinct names")

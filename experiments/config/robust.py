@@ -49,7 +49,7 @@ from experiments.config.reading import ConfigError, format_number, parse_toml, r
 MAX_FUTURES = 1_000_000
 MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # at most 100 characters: it names a folder
 
 
 class _Section(BaseModel):
@@ -79,7 +79,7 @@ class RobustFile(_Section):
     """The whole robustness file, as written (before the model is consulted)."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    """Names the run set folder (results/<name>): letters, digits, '_', '-', '.'."""
+    """Names the run set folder (results/<name>): letters, digits, '_', '-', '.', at most 100 characters."""
     description: str = ""
     """One sentence on what is compared."""
     model: str = "lcsim"
