@@ -71,8 +71,6 @@ def compare(
         scenarios = [scenario_argument(path, given) for path in configs]
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    for implausible in filter(None, (s.implausible_values() for s in scenarios)):
-        typer.echo(f"warning: {implausible}", err=True)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise fail(f"compare: scenario names {names} repeat; allowed: scenarios with distinct names")
@@ -84,6 +82,8 @@ def compare(
         check_out_dir(out, force, "comparison")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
+    for implausible in filter(None, (s.implausible_values() for s in scenarios)):  # once the command is sure to run
+        typer.echo(f"warning: {implausible}", err=True)
 
     from experiments.analysis.compare import (
         comparison_table, pairwise_markdown, pairwise_table, run_comparison, table_markdown,

@@ -58,13 +58,13 @@ def run(
         scenario = scenario_argument(config, parse_settings(settings))
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    if (implausible := scenario.implausible_values()) is not None:
-        typer.echo(f"warning: {implausible}", err=True)
     out = out if out is not None else Path("results") / scenario.name
     try:
         check_out_dir(out, force)
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
+    if (implausible := scenario.implausible_values()) is not None:  # said once the command is sure to run
+        typer.echo(f"warning: {implausible}", err=True)
 
     # Imported here so that `lcsim params` and bad-input errors stay fast.
     from experiments.plots.scenario import plot_all

@@ -194,6 +194,11 @@ def _pydantic_problems(exc: ValidationError, document: dict[str, Any], source: s
         elif kind == "missing":
             problems.append(f"{source}: field '{where}' is missing; allowed: {_field_doc(location).lower()} "
                             "(example: configs/robust/accelerators.toml)")
+        elif kind == "too_short":  # pydantic's "Dictionary should have at least 2 items after validation, not 1"
+            least = error.get("ctx", {}).get("min_length", 1)
+            problems.append(f"{source}: field '{where}' = {show_value(value)} has {len(value or {})} "
+                            f"entr{'y' if len(value or {}) == 1 else 'ies'}; allowed: at least {least} "
+                            f"({_field_doc(location)})")
         else:
             message = error["msg"].removeprefix("Value error, ")
             allowed = message.partition("should be ")[2] or message
