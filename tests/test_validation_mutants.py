@@ -88,12 +88,19 @@ def test_c3_fails_when_the_municipal_money_cannot_pay(plan):
     assert not c3.passed and c3.high < 0.5, c3
 
 
+#: A director change that changes nothing: no interim (no decision vacuum), nothing of the strategy line
+#: lost, a newcomer who knows the strategy at once, and every director alike (the same commitment, never in
+#: rivalry).  Directors still come and go at the calibrated rates (the draws for them still happen).
+TURNOVER_WITHOUT_EFFECT = {"interim_length_months": 0.0, "strategy_loss_at_director_change": 0.0,
+                           "director_onboarding_months": 0.0, "director_commitment_spread": 0.0,
+                           "management_rivalry": 0.0}
+
+
 def test_p1_fails_when_a_director_change_changes_nothing(plan):
-    # both arms without turnover: the 'calibrated' arm is the calm one too, so the difference is 0
-    ens = _mutate(plan, ["cowcept", "smart_farming"], CASE_REPLICATES, **v.CALM_MANAGEMENT)
-    ens["cowcept_calm"], ens["smart_farming_calm"] = ens["cowcept"], ens["smart_farming"]
+    ens = _mutate(plan, ["baseline", "baseline_calm"], REGION_REPLICATES, **TURNOVER_WITHOUT_EFFECT)
+    assert sum(o.summary["director_changes"] for o in ens["baseline"]) > 0  # directors do change
     p1 = v.check_p1(ens)
-    assert not p1.passed and p1.figure == 0.0, p1
+    assert not p1.passed, p1
 
 
 def test_p3_fails_without_students_drawn_by_the_elective(plan):

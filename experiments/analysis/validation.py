@@ -93,9 +93,9 @@ def ensemble_plan(scenarios_dir: Path) -> dict[str, Params]:
     """Every ensemble the checks need, by name."""
     loaded: dict[str, Scenario] = {name: load_scenario(scenarios_dir / f"{name}.toml") for name in CASES + POLICIES}
     plan = {name: scenario.params for name, scenario in loaded.items()}
-    # P1, turnover alone: only the director turnover differs from the calibrated replay
-    plan["cowcept_calm"] = with_overrides(plan["cowcept"], **CALM_MANAGEMENT)
-    plan["smart_farming_calm"] = with_overrides(plan["smart_farming"], **CALM_MANAGEMENT)
+    # P1, turnover alone: only the director turnover differs from the baseline region (not the case
+    # replays: there the case's own settings keep the school from continuing in both arms, see check_p1)
+    plan["baseline_calm"] = with_overrides(plan["baseline"], **CALM_MANAGEMENT)
     return plan
 
 
@@ -161,24 +161,41 @@ def check_cases(ens: dict[str, list[RunOutcome]]) -> list[Check]:
     ]
 
 
-def _good_first_runs(ens, names) -> tuple[int, int]:
-    frame = pd.concat([first_pilots(ens[name]) for name in names])
-    good = frame[frame["first_run_quality"] >= GOOD_RUN]
-    return int(good["first_decision"].isin(BY_THE_SCHOOL).sum()), len(good)
+def good_school_first_runs(outcome: RunOutcome) -> tuple[int, int]:
+    """(continued by the school, all) of the well-rated first runs (quality >= GOOD_RUN) the school ran:
+    the decisions after them are the school's."""
+    good = [p for p in outcome.pilots
+            if p["runs"] > 0 and p["first_provider"] == "school" and p["first_run_quality"] >= GOOD_RUN
+            and p["first_decision"] != ""]
+    return sum(p["first_decision"] in BY_THE_SCHOOL for p in good), len(good)
 
 
 def check_p1(ens) -> Check:
-    """P1, turnover alone: without director turnover the school continues more good first runs."""
-    k, n = _good_first_runs(ens, ["cowcept", "smart_farming"])
-    k_calm, n_calm = _good_first_runs(ens, ["cowcept_calm", "smart_farming_calm"])
-    diff, d_low, d_high = proportion_difference(k, n, k_calm, n_calm)
+    """P1, turnover alone: without director turnover the school continues more good first runs.
+
+    Measured in the baseline region, paired by seed: per replicate, the share of well-rated school-run
+    first runs the school continues with no director turnover minus as calibrated (replicates without
+    such a run in either arm are left out).  Not in the case replays: there the cases' own settings
+    (internal communication 0.1, so the school's responsiveness stays below the firms'
+    ``unresponsive_threshold`` even under a committed director, and the firms give up on the school in
+    both arms) hold the school's continuation at a floor of about 4% whatever the turnover.
+    """
+    pairs = [(good_school_first_runs(a), good_school_first_runs(b))
+             for a, b in zip(ens["baseline"], ens["baseline_calm"])]
+    usable = [(ka / na, kb / nb) for (ka, na), (kb, nb) in pairs if na > 0 and nb > 0]
+    base, calm = (np.array(x) for x in zip(*usable)) if usable else (np.array([]), np.array([]))
+    ci = paired(base, calm)
+    k, n = sum(a[0] for a, _ in pairs), sum(a[1] for a, _ in pairs)
+    k_calm, n_calm = sum(b[0] for _, b in pairs), sum(b[1] for _, b in pairs)
     return Check(
         "P1", "Turnover alone kills good pilots",
-        f"Cowcept and Smart Farming: share of well-rated first runs (quality >= {GOOD_RUN}) the school continues "
-        f"with no director turnover ({k_calm}/{n_calm}) minus as calibrated ({k}/{n}); nothing else differs",
-        diff, d_low, d_high, "lower bound > 0", bool(d_low > 0), n + n_calm,
-        "director turnover (interim decision vacuum, commitment lost at a change); fails if a director change "
-        "leaves the decision unchanged",
+        f"baseline region, paired by seed: share of well-rated (quality >= {GOOD_RUN}) school-run first runs the "
+        f"school continues with no director turnover (pooled {k_calm}/{n_calm}) minus as calibrated ({k}/{n}); "
+        f"nothing else differs; {len(pairs) - len(usable)} of {len(pairs)} replicates without such a run left out",
+        ci.mean, ci.low, ci.high, "lower bound > 0", bool(ci.low > 0), ci.n,
+        "director turnover (interim decision vacuum, a newcomer's commitment drawn afresh and learnt in office, "
+        "the strategy line lost at a change); fails if a director change leaves the school as it was (mutant: "
+        "no interim, no loss, no onboarding, every director alike)",
     )
 
 
