@@ -41,8 +41,10 @@ def checks():
 
 
 @pytest.mark.xfail(
-    reason="C2 (Smart Farming continued by the adult arm as the most frequent first decision) fails at 100 "
-    "replicates: taken over by others 20 vs the adult arm 17 of 43 replays that ran (seed 7)",
+    reason="fails on the model, as docs/validation.md reports: the literature patterns L1 (duration "
+    "dependence), L2 (boundary-spanner loss) and L3 (prior ties) - the model's exit is governed by money and "
+    "the firms' patience at every decision, not by a pilot's history, its coach or its ties; and C2 at 100 "
+    "replicates (taken over by others 47% vs the adult arm 40% of the Smart Farming replays that ran)",
     strict=False,
 )
 def test_every_case_and_pattern_holds(checks):
@@ -52,7 +54,7 @@ def test_every_case_and_pattern_holds(checks):
 
 
 def test_all_patterns_are_checked(checks):
-    assert [c.pattern for c in checks] == ["J", "C1", "C2", "C3", "P1", "P3", "P6"]
+    assert [c.pattern for c in checks] == ["J", "C1", "C2", "C3", "P1", "P3", "P6", "L1", "L2", "L3"]
     assert all(c.low <= c.figure <= c.high or np.isnan(c.low) for c in checks)
     assert all(c.mechanism for c in checks), "every check names the mechanism that could make it fail"
 
