@@ -1,4 +1,6 @@
-"""Pattern-oriented validation: the documented cases and patterns P1-P8 over replicate ensembles.
+"""Pattern-oriented validation over replicate ensembles: the joint fate J, the documented cases C1-C3,
+the patterns P1, P3 and P6, and the literature patterns L1-L3 (duration dependence, boundary-spanner
+loss, prior ties).
 
 Each check measures one figure over an ensemble, gives its 95% interval, and passes when the interval
 lies on the side the pattern claims.  Tolerances are therefore the ensembles' own sampling error,
