@@ -69,6 +69,8 @@ def planned_points(config: StudyConfig) -> int:
         return int(config.design["trajectories"]) * (d + 1)
     if kind == "sobol":
         return int(config.design["base_samples"]) * designs.saltelli_rows_per_base(d, config.design["second_order"])
+    if kind == "emulator":
+        return int(config.design["points"])
     raise ValueError(f"unknown design {kind!r}")  # pragma: no cover -- the config loader refuses other designs
 
 
