@@ -12,10 +12,7 @@ backend, the chunking or the order in which chunks finish: every run carries its
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,6 +28,7 @@ from sim import PILOT_FIELDS, SERIES_FIELDS, SUMMARY_FIELDS, Params, RunOutcome
 from experiments.designs.seeds import key_text, run_seed, spawn_key
 from experiments.execution.backends import BackendSpec, Evaluator
 from experiments.execution.chunks import ChunkSizer, pending_batches
+from experiments.execution.quiet import QuietTask
 from experiments.execution.replicates import ModelFn, run_replicate
 from experiments.store.runfolder import MONTH_FIELDS
 from experiments.store.ensemble import PILOTS_DIR, RUNS_DIR, SERIES_DIR, EnsembleRunSet
@@ -60,16 +58,8 @@ class EnsembleChunkResult:
     seconds: float
 
 
-def _quiet_interrupts() -> None:
-    """In a worker process: Ctrl-C goes to the whole process group, but only the parent stops the work (and
-    prints one line); a worker's KeyboardInterrupt traceback would only hide that line."""
-    if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def run_ensemble_chunk(model: ModelFn | None, chunk: EnsembleChunk) -> EnsembleChunkResult:
     """Worker task: every run of the chunk, with its outcome contract checked (model errors propagate)."""
-    _quiet_interrupts()
     started = time.perf_counter()
     done = [(run_id, point, replicate,
              run_replicate(chunk.params[point], run_seed(chunk.root_seed, spawn_key(point, replicate, True)), model))
@@ -198,7 +188,8 @@ def execute_ensemble(runset: EnsembleRunSet, evaluator: Evaluator, *, model: Mod
     with evaluator:
         sizer = ChunkSizer(workers=evaluator.workers, fixed=chunk_size,
                            target_chunk_seconds=getattr(evaluator, "target_chunk_seconds", 2.0))
-        for result in evaluator.map_chunks(partial(run_ensemble_chunk, model), pending_chunks(runset, sizer)):
+        for result in evaluator.map_chunks(QuietTask(partial(run_ensemble_chunk, model)),
+                                             pending_chunks(runset, sizer)):
             runset.write_chunk(result.chunk_id, *chunk_tables(result, runset.root_seed))
             sizer.observe(len(result.outcomes), result.seconds)
             sizer.workers = max(1, evaluator.workers)
