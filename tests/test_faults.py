@@ -484,3 +484,41 @@ def test_repair_recomputes_exactly_the_runs_of_a_duplicated_or_broken_part(
     repaired = lcsim("resume", out, "--repair", "--no-progress")
     assert repaired.exit_code == 0, repaired.output
     assert_same_tables(out, uninterrupted)
+
+
+# ------------------------------------------------------------------------- 5. integrity of sweep run sets
+
+
+def test_sweep_resume_refuses_an_edited_seed_or_replicate_count(tmp_path: Path, finished_runset: Path) -> None:
+    for field, value in (("seed", 6), ("replicates", 3)):
+        manifest_path = finished_runset / "manifest.json"
+        original = manifest_path.read_text()
+        manifest = json.loads(original)
+        manifest["study"][field] = value
+        manifest_path.write_text(json.dumps(manifest))
+        result = lcsim("resume", finished_runset, "--backend", "serial", "--no-progress")
+        assert result.exit_code == 2, result.output
+        assert f"study.{field}" in result.stderr and "digest" in result.stderr
+        assert "Traceback" not in result.output
+        manifest_path.write_text(original)
+
+
+def test_sweep_resume_refuses_a_foreign_part_and_repair_recomputes_exactly_its_runs(tmp_path: Path) -> None:
+    import shutil
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    mine, other = tmp_path / "a" / "runset", tmp_path / "b" / "runset"
+    assert sweep(tmp_path / "a", mine).exit_code == 0
+    assert sweep(tmp_path / "b", other, "--set", "seed=6").exit_code == 0
+    reference = RunSet.open(mine).read_runs()
+    shutil.copy(other / "parts" / "part-000001.parquet", mine / "parts" / "part-000001.parquet")
+    shutil.copy(mine / "parts" / "part-000000.parquet", mine / "parts" / "part-000099.parquet")  # a duplicate
+    result = lcsim("resume", mine, "--backend", "serial", "--no-progress")
+    assert result.exit_code == 2, result.output
+    assert "parts/part-000001.parquet: belongs to another run set" in result.stderr
+    assert "part-000099.parquet: repeats run" in result.stderr and "--repair" in result.stderr
+    repaired = lcsim("resume", mine, "--repair", "--backend", "serial", "--no-progress")
+    assert repaired.exit_code == 0, repaired.output
+    assert len(list((mine / "quarantine" / "parts").iterdir())) == 2
+    assert RunSet.open(mine).read_runs().equals(reference)

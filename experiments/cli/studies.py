@@ -330,6 +330,19 @@ def resume(
         raise fail(f"--until-converged: {directory} holds a {config.design['type']} sweep; allowed: only for "
                    "Morris, Sobol' or emulator run sets")
     console = _console()
+    bad = runset.check_parts()
+    if bad and not repair:
+        lines = "\n".join(f"{path.relative_to(runset.path)}: {reason}" for path, reason in bad[:10])
+        raise fail(f"{directory}: {len(bad)} bad part(s):\n{lines}\nallowed: `lcsim resume {directory} --repair` "
+                   "moves them to quarantine/ and runs exactly their runs again")
+    if bad:
+        from experiments.store.folders import busy_message, lock_state
+
+        state, holder = lock_state(directory)
+        if state in ("live", "unsure"):
+            raise fail(busy_message(directory, state, holder))
+        for line in runset.quarantine(bad):
+            console.print(f"repair: {line}")
     console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
     label = f"{config.name} ({spec.label()})"
     with os_errors(directory), interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):

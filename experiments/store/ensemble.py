@@ -24,7 +24,6 @@ tables, summary, figures, report, manifest) is built from the parts, and the wor
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -40,6 +39,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.store.atomic import TEMP_PREFIX, atomic_write_json, atomic_write_parquet
+from experiments.store.integrity import (QUARANTINE_DIR, RUNSET_ID_KEY, bad_parts, differing_fields, quarantine,
+                                         study_digest)
 from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 
@@ -48,9 +49,7 @@ STUDY_FILE = "study.json"
 RUNS_DIR = "parts"
 PILOTS_DIR = "pilots"
 SERIES_DIR = "series"
-QUARANTINE_DIR = "quarantine"
 WORK_DIRS = (RUNS_DIR, PILOTS_DIR, SERIES_DIR)
-RUNSET_ID_KEY = b"lcsim.runset_id"
 ID_COLUMNS = ("run_id", "point", "replicate")
 
 
@@ -62,34 +61,10 @@ class EnsembleBusyError(EnsembleError):
     """Another live process is writing the run set."""
 
 
-def study_digest(study: Mapping[str, Any]) -> str:
-    """SHA-256 of the study definition in canonical JSON (sorted keys): seed, replicates, points, model, outputs."""
-    return hashlib.sha256(json.dumps(study, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
 def next_folder(out: Path) -> Path:
     """Where a replacement of the finished folder ``out`` is built (``--force``): ``.NAME.next`` beside it."""
     out = Path(out)
     return out.parent / f".{out.name}.next"
-
-
-def differing_fields(a: Any, b: Any, prefix: str = "") -> list[str]:
-    """The dotted names of the fields where two JSON values differ (at most a few levels deep)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        found = []
-        for key in sorted(set(a) | set(b), key=str):
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key not in a or key not in b:
-                found.append(name)
-            else:
-                found.extend(differing_fields(a[key], b[key], name))
-        return found
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        found = []
-        for k, (x, y) in enumerate(zip(a, b, strict=True)):
-            found.extend(differing_fields(x, y, f"{prefix}[{k}]"))
-        return found
-    return [] if a == b else [prefix or "(the whole definition)"]
 
 
 def _write_table(path: Path, table: pa.Table, runset_id: str) -> None:
@@ -242,53 +217,12 @@ class EnsembleRunSet:
 
     def check_parts(self) -> list[tuple[Path, str]]:
         """Bad parts with the reason: unreadable, of another run set, or repeating (point, replicate) pairs."""
-        bad: list[tuple[Path, str]] = []
-        seen: dict[int, Path] = {}
-        for path in self.part_files(RUNS_DIR):
-            problem = self._part_problem(path)
-            if problem is None:
-                ids = pq.read_table(path, columns=["run_id"]).column("run_id").to_numpy()
-                repeated = [i for i in ids.tolist() if i in seen]
-                if repeated or len(set(ids.tolist())) != len(ids):
-                    first = repeated[0] if repeated else ids[0]
-                    point, replicate = divmod(int(first), self.replicates)
-                    problem = (f"repeats run (point {point}, replicate {replicate})"
-                               + (f" of {seen[first].name}" if repeated else ""))
-                else:
-                    seen.update({i: path for i in ids.tolist()})
-            if problem is None:
-                for sub in (PILOTS_DIR, SERIES_DIR):
-                    other = self.path / sub / path.name
-                    problem = self._part_problem(other) if other.exists() else f"has no {sub}/{path.name}"
-                    if problem:
-                        break
-            if problem:
-                bad.append((path, problem))
-        return bad
-
-    def _part_problem(self, path: Path) -> str | None:
-        try:
-            schema = pq.read_schema(path)
-        except Exception as exc:  # noqa: BLE001 -- any unreadable file is reported the same way
-            return f"cannot be read as Parquet ({type(exc).__name__})"
-        owner = (schema.metadata or {}).get(RUNSET_ID_KEY)
-        if owner is None or owner.decode("ascii", "replace") != self.runset_id:
-            return (f"belongs to another run set ({owner.decode('ascii', 'replace') if owner else 'no run-set id'}, "
-                    f"not {self.runset_id})")
-        return None
+        return bad_parts(self.part_files(RUNS_DIR), self.runset_id, self.replicates,
+                         companions=[self.path / PILOTS_DIR, self.path / SERIES_DIR])
 
     def quarantine(self, bad: Sequence[tuple[Path, str]]) -> list[str]:
         """Move bad run parts and their pilot/series parts to ``quarantine/``; returns one line per part moved."""
-        lines = []
-        target = self.path / QUARANTINE_DIR
-        for path, reason in bad:
-            for sub in WORK_DIRS:
-                source = self.path / sub / path.name
-                if source.exists():
-                    (target / sub).mkdir(parents=True, exist_ok=True)
-                    os.replace(source, target / sub / f"{path.stem}-{uuid.uuid4().hex[:6]}.parquet")
-            lines.append(f"{path.relative_to(self.path)}: {reason}; moved to {QUARANTINE_DIR}/")
-        return lines
+        return quarantine(self.path, bad, companions=[PILOTS_DIR, SERIES_DIR])
 
     def done_run_ids(self) -> np.ndarray:
         arrays = [pq.read_table(p, columns=["run_id"]).column("run_id").to_numpy() for p in self.part_files(RUNS_DIR)]
