@@ -74,27 +74,26 @@ def run_ensemble_chunk(model: ModelFn | None, chunk: EnsembleChunk) -> EnsembleC
 
 def chunk_tables(result: EnsembleChunkResult, root_seed: int) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The run rows, pilot records (months as the model reports them) and monthly series of a chunk."""
-    runs = pd.DataFrame(
-        [{"run_id": run_id, "point": point, "replicate": replicate, "root_seed": root_seed,
-          "spawn_key": key_text((replicate,)), **{name: float(o.summary[name]) for name in SUMMARY_FIELDS}}
-         for run_id, point, replicate, o in result.outcomes],
-        columns=["run_id", "point", "replicate", "root_seed", "spawn_key", *SUMMARY_FIELDS])
-    runs = runs.astype({"run_id": "int64", "point": "int64", "replicate": "int64", "root_seed": "int64",
-                        **{name: "float64" for name in SUMMARY_FIELDS}})
+    done = result.outcomes
+    ids = np.array([d[0] for d in done], dtype=np.int64)
+    points = np.array([d[1] for d in done], dtype=np.int64)
+    replicates = np.array([d[2] for d in done], dtype=np.int64)
+    runs = pa.table({"run_id": ids, "point": points, "replicate": replicates,
+                     "root_seed": np.full(len(done), root_seed, dtype=np.int64),
+                     "spawn_key": pa.array([key_text((int(r),)) for r in replicates], type=pa.string()),
+                     **{name: np.array([float(d[3].summary[name]) for d in done], dtype=np.float64)
+                        for name in SUMMARY_FIELDS}})
     pilots = pd.DataFrame(
         [{"run_id": run_id, "point": point, "replicate": replicate, **pilot}
-         for run_id, point, replicate, o in result.outcomes for pilot in o.pilots],
+         for run_id, point, replicate, o in done for pilot in o.pilots],
         columns=["run_id", "point", "replicate", *PILOT_FIELDS])
-    frames = []
-    for run_id, point, replicate, o in result.outcomes:
-        months = len(next(iter(o.series.values()))) if o.series else 0
-        data: dict[str, Any] = {"run_id": [run_id] * months, "point": [point] * months,
-                                "replicate": [replicate] * months, "month": list(range(months))}
-        data.update({name: pd.array(o.series[name], dtype="float64") for name in SERIES_FIELDS})
-        frames.append(pd.DataFrame(data))
-    series = pd.concat(frames, ignore_index=True).astype(
-        {"run_id": "int64", "point": "int64", "replicate": "int64", "month": "int64"})
-    return tuple(pa.Table.from_pandas(f, preserve_index=False) for f in (runs, pilots, series))  # type: ignore[return-value]
+    months = np.array([len(next(iter(d[3].series.values()))) if d[3].series else 0 for d in done], dtype=np.int64)
+    series = pa.table({"run_id": np.repeat(ids, months), "point": np.repeat(points, months),
+                       "replicate": np.repeat(replicates, months),
+                       "month": np.concatenate([np.arange(m, dtype=np.int64) for m in months]),
+                       **{name: np.concatenate([np.asarray(d[3].series[name], dtype=np.float64) for d in done])
+                          for name in SERIES_FIELDS}})
+    return runs, pa.Table.from_pandas(pilots, preserve_index=False), series
 
 
 def point_tables(runset: EnsembleRunSet, point: int | None = None) -> dict[str, dict[str, pd.DataFrame]] | dict[str, pd.DataFrame]:
