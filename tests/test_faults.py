@@ -522,3 +522,32 @@ def test_sweep_resume_refuses_a_foreign_part_and_repair_recomputes_exactly_its_r
     assert repaired.exit_code == 0, repaired.output
     assert len(list((mine / "quarantine" / "parts").iterdir())) == 2
     assert RunSet.open(mine).read_runs().equals(reference)
+
+
+def test_an_interrupted_forced_run_keeps_the_old_folder_and_resume_swaps_the_new_one_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uninterrupted: Path) -> None:
+    import experiments.store.ensemble as store
+
+    out = tmp_path / "run"
+    assert lcsim("run", BASELINE, *SHORT, "--replicates", 3, "--backend", "serial", "--out", out,
+                 "--no-progress").exit_code == 0
+    before = snapshot(out)
+    real = store.EnsembleRunSet.write_chunk
+    calls = {"n": 0}
+
+    def stop_after_one(self, *args: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt
+        real(self, *args)
+
+    monkeypatch.setattr(store.EnsembleRunSet, "write_chunk", stop_after_one)
+    result = lcsim("run", BASELINE, *SHORT, "--replicates", 8, "--backend", "serial", "--out", out, "--force",
+                   "--no-progress")
+    monkeypatch.setattr(store.EnsembleRunSet, "write_chunk", real)
+    assert result.exit_code == 130 and f"lcsim resume {out}" in result.stderr, result.output
+    assert snapshot(out) == before  # the earlier result is untouched until the new one is complete
+    resumed = lcsim("resume", out, "--no-progress")
+    assert resumed.exit_code == 0, resumed.output
+    assert_same_tables(out, uninterrupted)
+    assert not (tmp_path / ".run.next").exists()

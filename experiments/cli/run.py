@@ -21,7 +21,8 @@ from experiments.cli.options import (HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HEL
 if TYPE_CHECKING:
     from sim.params import ParamInfo
 
-#: Default cap on the replicates of one `lcsim run` (all their tables are held in memory until written).
+#: Default cap on the replicates of one `lcsim run` (the runs stream to disk, but the final tables and figures
+#: are built from all of them at once).
 RUN_MAX_RUNS = 100_000
 
 
@@ -40,8 +41,8 @@ def run(
     settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", help=HELP_SET,
                                                        show_default=False)] = None,
     max_runs: Annotated[str | None, typer.Option(metavar="N", show_default=False, help=(
-        f"Refuse more than N replicates before starting (default {RUN_MAX_RUNS:,}: `lcsim run` keeps every "
-        "replicate's tables in memory; for more runs use `lcsim sweep`, which streams them to disk)."))] = None,
+        f"Refuse more than N replicates before starting (default {RUN_MAX_RUNS:,}: the runs stream to disk, "
+        "but the final tables and figures are built from all replicates at once)."))] = None,
 ) -> None:
     """Run a scenario's replicates; write tables, manifest, summary and plots into the output folder."""
     # Validate everything before creating anything.

@@ -30,7 +30,7 @@ from experiments.execution.backends import BackendSpec, Evaluator
 from experiments.execution.chunks import ChunkSizer, pending_batches
 from experiments.execution.quiet import QuietTask
 from experiments.execution.replicates import ModelFn, run_replicate
-from experiments.store.runfolder import MONTH_FIELDS
+from experiments.store.runfolder import MONTH_FIELDS, pilots_table
 from experiments.store.ensemble import PILOTS_DIR, RUNS_DIR, SERIES_DIR, EnsembleRunSet
 
 SEEDING = ("run (point p, replicate r) uses numpy SeedSequence(root_seed, spawn_key=(r,)), which is "
@@ -113,12 +113,8 @@ def point_tables(runset: EnsembleRunSet, point: int | None = None) -> dict[str, 
     for p in wanted:
         mine_runs = runs[runs["point"] == p].drop(columns=["run_id", "point"]).reset_index(drop=True)
         mine_pilots = pilots[pilots["point"] == p]
-        rows = mine_pilots.drop(columns=["run_id", "point"]).to_dict("records")
-        # built as the old in-memory path built it, so dtypes are inferred over all of the point's pilots
-        frame = pd.DataFrame(rows, columns=["replicate", *PILOT_FIELDS])
-        for name in MONTH_FIELDS:
-            months = pd.to_numeric(frame[name]).astype("Int64")
-            frame[name] = months.where(months >= 0, pd.NA)
+        # built from records, as from outcomes, so dtypes are inferred over all of the point's pilots
+        frame = pilots_table(mine_pilots.drop(columns=["run_id", "point"]).to_dict("records"))
         mine_series = series[series["point"] == p].drop(columns=["run_id", "point"]).reset_index(drop=True)
         out[names[p]] = {"runs": mine_runs, "pilots": frame, "series": mine_series}
     return out if point is None else out[names[point]]
