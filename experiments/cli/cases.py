@@ -76,6 +76,8 @@ def compare(
         from experiments.cli.ensembles import unfinished_hint
 
         raise fail(str(exc) + unfinished_hint(out)) from None
+    for implausible in filter(None, (s.implausible_values() for s in scenarios)):  # once the command is sure to run
+        typer.echo(f"warning: {implausible}", err=True)
 
     from experiments.cli.ensembles import run_ensemble_command
 

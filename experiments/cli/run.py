@@ -66,6 +66,8 @@ def run(
         from experiments.cli.ensembles import unfinished_hint
 
         raise fail(str(exc) + unfinished_hint(out)) from None
+    if (implausible := scenario.implausible_values()) is not None:  # said once the command is sure to run
+        typer.echo(f"warning: {implausible}", err=True)
 
     from experiments.cli.ensembles import run_ensemble_command
     from experiments.store.manifest import utc_now

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 from experiments.store.atomic import TEMP_PREFIX, atomic_write_json, atomic_write_parquet
 from experiments.store.integrity import (QUARANTINE_DIR, RUNSET_ID_KEY, bad_parts, differing_fields, quarantine,
                                          study_digest)
-from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, write_marker
+from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, staging_path, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 
 FORMAT = "lcsim-ensemble/1"
@@ -87,7 +87,7 @@ class EnsembleRunSet:
         """Create the folder (marker of ``kind``, manifest, frozen study) atomically; ``path`` must not exist."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.parent / f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        staging = staging_path(path)
         staging.mkdir()
         try:
             for sub in WORK_DIRS:
