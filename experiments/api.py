@@ -46,14 +46,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.compare import ScenarioResult, continuation_curve, fate_shares, metric_values
+from experiments.analysis.compare import ScenarioResult
 from experiments.config.scenario import Scenario, load_scenario
 from experiments.config.reading import parse_toml
 from experiments.store.runset import RunSet, RunSetError
 from experiments.store.atomic import atomic_write_json
 from experiments.execution.study import StudyResult, resume_study, run_study
 from experiments.config.study import StudyConfig, study_from_dict
-from sim import PILOT_FIELDS, SERIES_FIELDS, SUMMARY_FIELDS, RunOutcome
+from sim import RunOutcome
 
 Say = Callable[[str], None]
 
@@ -298,44 +298,16 @@ class Ensemble:
 
 def outcomes_from_tables(runs: pd.DataFrame, pilots: pd.DataFrame, series: pd.DataFrame) -> list[RunOutcome]:
     """Rebuild each replicate's :class:`sim.RunOutcome` from the three tables of a result folder."""
-    pilots_of = {int(r): g for r, g in pilots.groupby("replicate", sort=False)} if len(pilots) else {}
-    series_of = {int(r): g.sort_values("month") for r, g in series.groupby("replicate", sort=False)}
-    outcomes = []
-    for row in runs.sort_values("replicate").itertuples(index=False):
-        replicate = int(row.replicate)
-        summary = {name: float(getattr(row, name)) for name in SUMMARY_FIELDS}
-        group = pilots_of.get(replicate)
-        records = [] if group is None else [
-            {name: _python(value, month=name in MONTH_FIELDS) for name, value in record.items()}
-            for record in group[list(PILOT_FIELDS)].to_dict("records")]
-        months = series_of[replicate]
-        outcomes.append(RunOutcome(summary=summary, pilots=records,
-                                   series={name: months[name].to_numpy(dtype=float) for name in SERIES_FIELDS}))
-    return outcomes
+    from experiments.execution.ensemble import tables_to_outcomes
 
-
-def _python(value: Any, month: bool = False) -> Any:
-    if month and (value is pd.NA or value is None or (isinstance(value, float) and np.isnan(value))):
-        return -1  # a missing month in the table is the model's -1 ("never") in a RunOutcome
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    return tables_to_outcomes({"runs": runs, "pilots": pilots, "series": series})
 
 
 def scenario_result(name: str, outcomes: Sequence[RunOutcome]) -> ScenarioResult:
     """A :class:`experiments.analysis.compare.ScenarioResult` from a scenario's outcomes (replicate order)."""
-    from experiments.analysis.compare import METRICS
+    from experiments.analysis.compare import scenario_result as build
 
-    return ScenarioResult(
-        name=name,
-        metrics=pd.DataFrame([metric_values(o) for o in outcomes], columns=list(METRICS)),
-        curves=np.stack([continuation_curve(o) for o in outcomes]),
-        fates=pd.DataFrame([f for f in map(fate_shares, outcomes) if f is not None]),
-    )
+    return build(name, list(outcomes))
 
 
 def ensemble_key(scenario: Scenario, replicates: int, seed: int) -> str:
@@ -389,9 +361,8 @@ def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, s
     summary, manifest; the figures of ``lcsim run`` are left out).  Replicate i of every scenario uses
     ``SeedSequence(seed).spawn(replicates)[i]``, as ``lcsim run`` and ``lcsim compare`` do.
     """
-    from experiments.execution.replicates import run_jobs
-    from experiments.designs.seeds import replicate_seeds
-    from experiments.store.runfolder import build_manifest, read_tables, tables, write_tables
+    from experiments.execution.ensemble import ensemble_tables
+    from experiments.store.runfolder import build_manifest, read_tables, write_tables
     from experiments.store.atomic import staged_folder
     from experiments.store.manifest import utc_now, write_manifest
     from experiments.analysis.summary import summary_table, write_summary
@@ -418,14 +389,13 @@ def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, s
         used = min(resolve_workers(backend, workers), replicates * len(pending))
         say(f"running {len(pending)} scenario(s) x {replicates} replicates on {used} "
             f"process{'es' if used > 1 else ''}: {', '.join(s.name for s in pending)}")
-        seeds = replicate_seeds(seed, replicates)
         started = utc_now()
         clock = time.perf_counter()
         chosen = None if backend == "processes" else backend  # None: local processes, or serial for 1
-        outcomes = run_jobs([(s.params, sd) for s in pending for sd in seeds], workers=used, backend=chosen)
-        for k, scenario in enumerate(pending):
-            mine = outcomes[k * replicates:(k + 1) * replicates]
-            frames = tables(mine, seed, seeds)
+        computed = ensemble_tables({s.name: s.params for s in pending}, replicates, seed, workers=used,
+                                   backend=chosen)
+        for scenario in pending:
+            frames = computed[scenario.name]
             folder = ensemble_folder(scenario, replicates, seed, out_dir)
             with staged_folder(folder, force=True) as staging:
                 write_tables(staging, frames)
@@ -437,7 +407,7 @@ def run_ensembles(scenarios: Iterable[str | Path | Scenario], replicates: int, s
                     reproduce=f"lcsim run {scenario.path} --replicates {replicates} --seed {seed} --out {folder}",
                     started_utc=started, finished_utc=utc_now()))
             found[scenario.name] = Ensemble(scenario, folder, replicates, seed, frames["runs"], frames["pilots"],
-                                            frames["series"], _outcomes=list(mine))
+                                            frames["series"])
         say(f"{len(pending) * replicates} runs in {time.perf_counter() - clock:.0f} s")
     return {name: found[name] for name in names}
 
@@ -525,6 +495,16 @@ def combined_ranking(screening: StudyResult, detailed: StudyResult | None, outpu
 
 
 # --------------------------------------------------------------------------------------- key results
+
+
+def _python(value: Any) -> Any:
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 def _json_ready(value: Any) -> Any:

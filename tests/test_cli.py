@@ -282,10 +282,14 @@ def test_force_replaces_an_earlier_result(small_config: Path, tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_failure_while_writing_leaves_nothing(
+def test_failure_while_writing_keeps_the_runs_and_resume_finishes(
     small_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failure while the final folder is built keeps the runs (an unfinished run set, never a half-written
+    result that looks finished); `lcsim resume` builds the folder once the cause is gone."""
     import experiments.plots.scenario
+
+    real = experiments.plots.scenario.plot_all
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full while plotting")
@@ -295,8 +299,14 @@ def test_failure_while_writing_leaves_nothing(
     result = lcsim("run", small_config, "--replicates", 2, "--workers", 1, "--out", out, "--no-progress")
     assert result.exit_code != 0
     assert isinstance(result.exception, RuntimeError)
-    assert not out.exists()
-    assert not (tmp_path / "deeper").exists()  # the parent it had to create is gone again
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["state"] == "running" and len(list((out / "parts").iterdir())) >= 1
+    assert not (out / "writer.lock").exists()
+    monkeypatch.setattr(experiments.plots.scenario, "plot_all", real)
+    resumed = lcsim("resume", out, "--no-progress")
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((out / "manifest.json").read_text())["state"] == "finished"
+    assert len(pd.read_parquet(out / "runs.parquet")) == 2 and not (out / "parts").exists()
 
 
 # ------------------------------------------------------------------------------------------ lcsim params

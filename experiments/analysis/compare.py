@@ -20,11 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.random import SeedSequence
 
 from experiments.config.scenario import Scenario
-from experiments.execution.replicates import ModelFn, run_jobs
-from experiments.designs.seeds import replicate_seeds
+from experiments.execution.replicates import ModelFn
 from experiments.analysis.fates import started_fate_shares
 from experiments.analysis.summary import mean_ci
 from sim import RunOutcome
@@ -90,25 +88,27 @@ def run_comparison(
     model: ModelFn | None = None,
     backend: Any = None,
 ) -> list[ScenarioResult]:
-    """Run every scenario on the same replicate seeds (one evaluator for all) and collect results.
+    """Run every scenario on the same replicate seeds (one evaluator for all, through the run-set store of
+    :mod:`experiments.execution.ensemble`, in a temporary folder) and collect results.
 
     ``backend`` is a backend name or :class:`experiments.execution.backends.BackendSpec` (default: serial
     for one worker, local processes for more); the results are the same bits on every backend."""
-    seeds: list[SeedSequence] = replicate_seeds(root_seed, replicates)
-    jobs = [(scenario.params, seed) for scenario in scenarios for seed in seeds]
-    outcomes = run_jobs(jobs, workers=workers, on_done=on_done, model=model, backend=backend)
-    results = []
-    for k, scenario in enumerate(scenarios):
-        mine = outcomes[k * replicates : (k + 1) * replicates]
-        results.append(
-            ScenarioResult(
-                name=scenario.name,
-                metrics=pd.DataFrame([metric_values(o) for o in mine], columns=list(METRICS)),
-                curves=np.stack([continuation_curve(o) for o in mine]),
-                fates=pd.DataFrame([f for f in map(fate_shares, mine) if f is not None]),
-            )
-        )
-    return results
+    from experiments.execution.ensemble import ensemble_outcomes
+
+    # points keyed by position: a scenario may be compared with itself
+    outcomes = ensemble_outcomes({str(k): s.params for k, s in enumerate(scenarios)}, replicates, root_seed,
+                                 workers=workers, on_done=on_done, model=model, backend=backend)
+    return [scenario_result(s.name, outcomes[str(k)]) for k, s in enumerate(scenarios)]
+
+
+def scenario_result(name: str, outcomes: list[RunOutcome]) -> ScenarioResult:
+    """A scenario's :class:`ScenarioResult` from its outcomes in replicate order (the one place it is built)."""
+    return ScenarioResult(
+        name=name,
+        metrics=pd.DataFrame([metric_values(o) for o in outcomes], columns=list(METRICS)),
+        curves=np.stack([continuation_curve(o) for o in outcomes]),
+        fates=pd.DataFrame([f for f in map(fate_shares, outcomes) if f is not None]),
+    )
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95):

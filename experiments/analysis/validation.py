@@ -22,8 +22,6 @@ import pandas as pd
 from scipy import stats
 
 from experiments.config.scenario import Scenario, load_scenario
-from experiments.execution.replicates import run_jobs
-from experiments.designs.seeds import replicate_seeds
 from experiments.analysis.summary import mean_ci
 from sim import Params, RunOutcome
 
@@ -126,13 +124,13 @@ def ensemble_plan(scenarios_dir: Path) -> dict[str, Params]:
 def run_ensembles(plan: dict[str, Params], replicates: int, root_seed: int, *, workers: int = 1,
                   on_done: Callable[[int], None] | None = None, backend: Any = None,
                   model: Callable | None = None) -> dict[str, list[RunOutcome]]:
-    """Run every ensemble on the same replicate seeds, through one evaluator (``backend``: see run_jobs).
+    """Run every ensemble on the same replicate seeds, through one evaluator and the run-set store
+    (:func:`experiments.execution.ensemble.ensemble_outcomes`; ``backend``: see there).
     ``model`` replaces :func:`sim.run_model` (the mutation tests pass a broken model)."""
-    seeds = replicate_seeds(root_seed, replicates)
-    names = list(plan)
-    outcomes = run_jobs([(plan[name], seed) for name in names for seed in seeds], workers=workers, on_done=on_done,
-                        backend=backend, model=model)
-    return {name: outcomes[k * replicates : (k + 1) * replicates] for k, name in enumerate(names)}
+    from experiments.execution.ensemble import ensemble_outcomes
+
+    return ensemble_outcomes(plan, replicates, root_seed, workers=workers, on_done=on_done, backend=backend,
+                             model=model)
 
 
 def first_pilots(outcomes: list[RunOutcome]) -> pd.DataFrame:

@@ -7,7 +7,6 @@ allowed, before anything is created.  ``lcsim validate`` exits with code 1 when 
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -19,15 +18,10 @@ from experiments.cli.options import (HELP_SEED, HELP_WORKERS, BackendOption, Clu
                                      backend_spec, fail, integer_option)
 from experiments.config.scenario import parse_settings, scenario_argument
 from experiments.config.reading import ConfigError, resolve_reference, suggest
-from experiments.execution.replicates import progress_bar
 from experiments.store.manifest import provenance, utc_now
-from experiments.store.atomic import OutputFolderError, check_out_dir, staged_folder
+from experiments.store.atomic import OutputFolderError, check_out_dir
 
 VALIDATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
-
-
-def _manifest(kind: str, **fields) -> str:
-    return json.dumps({"kind": kind, **fields, **provenance(), "command": shlex.join(sys.argv)}, indent=2) + "\n"
 
 
 # ----------------------------------------------------------------------------------------- compare
@@ -62,8 +56,6 @@ def compare(
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
     spec = backend_spec(backend, workers, scheduler, cluster)
-    n_workers = spec.workers
-    chosen = spec if spec.name != "processes" else None
     if len(configs) < 2:
         raise fail(f"compare: {len(configs)} scenario given; allowed: two or more scenarios (files or names)")
     try:
@@ -81,40 +73,62 @@ def compare(
     try:
         check_out_dir(out, force, "comparison")
     except OutputFolderError as exc:
-        raise fail(str(exc)) from None
+        from experiments.cli.ensembles import unfinished_hint
+
+        raise fail(str(exc) + unfinished_hint(out)) from None
     for implausible in filter(None, (s.implausible_values() for s in scenarios)):  # once the command is sure to run
         typer.echo(f"warning: {implausible}", err=True)
 
+    from experiments.cli.ensembles import run_ensemble_command
+
+    finish = {"scenarios": {s.name: s.provenance() for s in scenarios},
+              "config_sha256": {s.name: s.sha256 for s in scenarios}, "settings": given, "reference": reference,
+              "all_pairs": all_pairs, "started_utc": utc_now(), "command": shlex.join(sys.argv)}
+    run_ensemble_command("comparison", out, {s.name: s.params for s in scenarios}, n, root_seed, spec,
+                         manifest={"command": finish["command"], "finish": finish}, finisher=finish_comparison,
+                         label=f"{len(scenarios)} scenarios x {n} replicates", show_progress=progress)
+    typer.echo(f"comparison written to {out}", err=True)
+
+
+def _final_manifest(runset, kind: str, **fields) -> None:
+    from experiments.store.atomic import atomic_write_json
+
+    atomic_write_json(runset.path / "manifest.json", {
+        "kind": kind, **fields, **provenance(), "command": runset.manifest["finish"]["command"],
+        "format": runset.manifest["format"], "state": "finished", "runset_id": runset.runset_id,
+        "study_digest": runset.manifest["study_digest"], "resumed": runset.manifest.get("resumed", [])})
+
+
+def finish_comparison(runset) -> int:
+    """Build an ``lcsim compare`` folder from its complete run set (tables, pairs, figures, manifest); print it."""
     from experiments.analysis.compare import (
-        comparison_table, pairwise_markdown, pairwise_table, run_comparison, table_markdown,
+        comparison_table, pairwise_markdown, pairwise_table, scenario_result, table_markdown,
     )
+    from experiments.execution.ensemble import point_tables, tables_to_outcomes
     from experiments.plots.compare import CURVES_PNG, FATES_PNG, plot_continuation_curves, plot_fates_by_scenario
     from experiments.plots.figures import save_figure
 
-    started = utc_now()
-    with progress_bar(n * len(scenarios), f"{len(scenarios)} scenarios x {n} replicates", progress) as on_done:
-        results = run_comparison(scenarios, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
-    table = comparison_table(results, reference)
-    pairs = pairwise_table(results) if all_pairs else None
-    with staged_folder(out, force, "comparison") as staging:
-        table.to_csv(staging / "comparison.csv", index=False)
-        (staging / "comparison.md").write_text(table_markdown(table, n, root_seed), encoding="utf-8")
-        if pairs is not None:
-            pairs.to_csv(staging / "pairs.csv", index=False)
-            (staging / "pairs.md").write_text(pairwise_markdown(pairs), encoding="utf-8")
-        save_figure(plot_continuation_curves(results), staging / CURVES_PNG)
-        save_figure(plot_fates_by_scenario(results), staging / FATES_PNG)
-        (staging / "manifest.json").write_text(_manifest(
-            "comparison", scenarios={s.name: s.provenance() for s in scenarios},
-            config_sha256={s.name: s.sha256 for s in scenarios}, settings=given,
-            reference=table["reference"].iloc[0], all_pairs=all_pairs, replicates=n, root_seed=root_seed,
-            seeding="replicate i of every scenario uses SeedSequence(root_seed).spawn(replicates)[i]",
-            started_utc=started, finished_utc=utc_now(),
-        ), encoding="utf-8")
+    given = runset.manifest["finish"]
+    n, root_seed, folder = runset.replicates, runset.root_seed, runset.path
+    results = [scenario_result(name, tables_to_outcomes(frames)) for name, frames in point_tables(runset).items()]
+    table = comparison_table(results, given["reference"])
+    pairs = pairwise_table(results) if given["all_pairs"] else None
+    table.to_csv(folder / "comparison.csv", index=False)
+    (folder / "comparison.md").write_text(table_markdown(table, n, root_seed), encoding="utf-8")
+    if pairs is not None:
+        pairs.to_csv(folder / "pairs.csv", index=False)
+        (folder / "pairs.md").write_text(pairwise_markdown(pairs), encoding="utf-8")
+    save_figure(plot_continuation_curves(results), folder / CURVES_PNG)
+    save_figure(plot_fates_by_scenario(results), folder / FATES_PNG)
+    _final_manifest(runset, "comparison", scenarios=given["scenarios"], config_sha256=given["config_sha256"],
+                    settings=given["settings"], reference=table["reference"].iloc[0], all_pairs=given["all_pairs"],
+                    replicates=n, root_seed=root_seed,
+                    seeding="replicate i of every scenario uses SeedSequence(root_seed).spawn(replicates)[i]",
+                    started_utc=given["started_utc"], finished_utc=utc_now())
     _print_comparison(table)
     if pairs is not None:
         _print_pairs(pairs)
-    typer.echo(f"comparison written to {out}", err=True)
+    return 0
 
 
 def comparison_folder_name(names: list[str]) -> str:
@@ -196,14 +210,11 @@ def validate(
     cluster: ClusterOption = None,
 ) -> None:
     """Replay the documented cases, the joint fate and the patterns; exit 1 if any check fails."""
-    from experiments.analysis.validation import checks_frame, ensemble_plan, run_checks, run_ensembles
-    from experiments.analysis.validation_report import report_markdown, update_validation_doc
+    from experiments.analysis.validation import ensemble_plan
 
     n = integer_option("replicates", replicates)
     root_seed = integer_option("seed", seed)
     spec = backend_spec(backend, workers, scheduler, cluster)
-    n_workers = spec.workers
-    chosen = spec if spec.name != "processes" else None
     scenarios = resolve_reference(scenarios, None)
     try:
         plan = ensemble_plan(scenarios)
@@ -211,30 +222,46 @@ def validate(
     except (ConfigError, OutputFolderError) as exc:
         raise fail(str(exc)) from None
 
-    started = utc_now()
-    with progress_bar(n * len(plan), f"{len(plan)} ensembles x {n} replicates", progress) as on_done:
-        ensembles = run_ensembles(plan, n, root_seed, workers=n_workers, on_done=on_done, backend=chosen)
+    from experiments.cli.ensembles import run_ensemble_command
+
+    finish = {"scenarios_dir": str(scenarios), "update_docs": update_docs, "started_utc": utc_now(),
+              "command": shlex.join(sys.argv)}
+    code = run_ensemble_command("validation", out, plan, n, root_seed, spec,
+                                manifest={"command": finish["command"], "finish": finish},
+                                finisher=finish_validation, label=f"{len(plan)} ensembles x {n} replicates",
+                                show_progress=progress)
+    if code:
+        raise typer.Exit(code)
+
+
+def finish_validation(runset) -> int:
+    """Build an ``lcsim validate`` folder from its complete run set (report, checks, manifest); print the checks;
+    1 if a check fails."""
+    from experiments.analysis.validation import checks_frame, run_checks
+    from experiments.analysis.validation_report import report_markdown, update_validation_doc
+    from experiments.execution.ensemble import point_tables, tables_to_outcomes
+
+    given = runset.manifest["finish"]
+    n, root_seed, folder = runset.replicates, runset.root_seed, runset.path
+    ensembles = {name: tables_to_outcomes(frames) for name, frames in point_tables(runset).items()}
     checks = run_checks(ensembles)
-    report = report_markdown(checks, n, root_seed)
-    with staged_folder(out, force=True, kind="validation") as staging:
-        (staging / "report.md").write_text(report, encoding="utf-8")
-        checks_frame(checks).to_csv(staging / "checks.csv", index=False)
-        (staging / "manifest.json").write_text(_manifest(
-            "validation", scenarios_dir=str(scenarios), ensembles=list(plan), replicates=n, root_seed=root_seed,
-            started_utc=started, finished_utc=utc_now(),
-        ), encoding="utf-8")
-    if update_docs:
-        update_validation_doc(VALIDATION_DOC, checks, n, root_seed, scenarios)
+    (folder / "report.md").write_text(report_markdown(checks, n, root_seed), encoding="utf-8")
+    checks_frame(checks).to_csv(folder / "checks.csv", index=False)
+    _final_manifest(runset, "validation", scenarios_dir=given["scenarios_dir"], ensembles=list(ensembles),
+                    replicates=n, root_seed=root_seed, started_utc=given["started_utc"], finished_utc=utc_now())
+    if given["update_docs"]:
+        update_validation_doc(VALIDATION_DOC, checks, n, root_seed, Path(given["scenarios_dir"]))
     for check in checks:
         verdict = "pass" if check.passed else "FAIL"
         typer.echo(f"{check.pattern:<4} {verdict}  {check.figure:8.3f}  [{check.low:8.3f}, {check.high:8.3f}]  "
                    f"{check.title}  ({check.criterion})")
     failed = [c.pattern for c in checks if not c.passed]
-    typer.echo(f"report written to {out / 'report.md'}", err=True)
+    typer.echo(f"report written to {runset.manifest.get('target', folder)}/report.md", err=True)
     if failed:
         typer.echo(f"validation FAILED: {', '.join(failed)}", err=True)
-        raise typer.Exit(1)
+        return 1
     typer.echo(f"validation passed: {len(checks)} checks", err=True)
+    return 0
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,8 @@ from experiments.cli.options import (HELP_CONFIG, HELP_OUT, HELP_REPLICATES, HEL
 if TYPE_CHECKING:
     from sim.params import ParamInfo
 
-#: Default cap on the replicates of one `lcsim run` (all their tables are held in memory until written).
+#: Default cap on the replicates of one `lcsim run` (the runs stream to disk, but the final tables and figures
+#: are built from all of them at once).
 RUN_MAX_RUNS = 100_000
 
 
@@ -40,8 +41,8 @@ def run(
     settings: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", help=HELP_SET,
                                                        show_default=False)] = None,
     max_runs: Annotated[str | None, typer.Option(metavar="N", show_default=False, help=(
-        f"Refuse more than N replicates before starting (default {RUN_MAX_RUNS:,}: `lcsim run` keeps every "
-        "replicate's tables in memory; for more runs use `lcsim sweep`, which streams them to disk)."))] = None,
+        f"Refuse more than N replicates before starting (default {RUN_MAX_RUNS:,}: the runs stream to disk, "
+        "but the final tables and figures are built from all replicates at once)."))] = None,
 ) -> None:
     """Run a scenario's replicates; write tables, manifest, summary and plots into the output folder."""
     # Validate everything before creating anything.
@@ -62,59 +63,72 @@ def run(
     try:
         check_out_dir(out, force)
     except OutputFolderError as exc:
-        raise fail(str(exc)) from None
+        from experiments.cli.ensembles import unfinished_hint
+
+        raise fail(str(exc) + unfinished_hint(out)) from None
     if (implausible := scenario.implausible_values()) is not None:  # said once the command is sure to run
         typer.echo(f"warning: {implausible}", err=True)
 
-    # Imported here so that `lcsim params` and bad-input errors stay fast.
-    from experiments.plots.scenario import plot_all
-    from experiments.execution.replicates import run_with_progress
-    from experiments.designs.seeds import replicate_seeds
-    from experiments.store.runfolder import build_manifest, tables, write_tables
-    from experiments.store.atomic import staged_folder
-    from experiments.store.manifest import utc_now, write_manifest
-    from experiments.analysis.summary import print_summary, summary_table, write_summary
+    from experiments.cli.ensembles import run_ensemble_command
+    from experiments.store.manifest import utc_now
 
     workers_used = min(n_workers, n_replicates)
-    started = utc_now()
-    outcomes = run_with_progress(scenario.params, root_seed, n_replicates, workers=workers_used, show=progress,
-                                 backend=spec if spec.name != "processes" else None)
-    frames = tables(outcomes, root_seed, replicate_seeds(root_seed, n_replicates))
-    table = summary_table(frames["runs"])
-
-    try:
-        with staged_folder(out, force) as staging:
-            write_tables(staging, frames)
-            write_summary(staging, table, n_replicates)
-            plot_all(staging, frames["runs"], frames["pilots"], frames["series"], scenario.name)
-            write_manifest(staging, build_manifest(
-                scenario_name=scenario.name,
-                description=scenario.description,
-                config_path=scenario.path,
-                config_sha256=scenario.sha256,
-                params=scenario.params,
-                overrides=scenario.overrides,
-                root_seed=root_seed,
-                replicates=n_replicates,
-                workers=workers_used,
-                command=shlex.join(sys.argv),
-                settings=scenario.settings,
-                extends=list(scenario.extends),
-                reproduce=shlex.join([
-                    "lcsim", "run", str(scenario.path or config),
-                    *[f"--set={name}={value}" for name, value in settings_text.items()],
-                    "--replicates", str(n_replicates), "--seed", str(root_seed),
-                    "--out", str(out), "--workers", str(workers_used),
-                ]),
-                backend=spec.label(),
-                started_utc=started,
-                finished_utc=utc_now(),
-            ))
-    except OutputFolderError as exc:  # the folder appeared while we were running
-        raise fail(str(exc)) from None
-
-    print_summary(table, n_replicates, scenario.name)
+    label = f"replicates ({workers_used} worker{'s' if workers_used > 1 else ''})"
+    if spec.name != "processes":
+        label = f"replicates ({spec.label()})"
+    finish = {
+        "scenario_name": scenario.name,
+        "description": scenario.description,
+        "config_path": str(scenario.path) if scenario.path is not None else None,
+        "config_sha256": scenario.sha256,
+        "overrides": scenario.overrides,
+        "workers": workers_used,
+        "command": shlex.join(sys.argv),
+        "settings": scenario.settings,
+        "extends": list(scenario.extends),
+        "reproduce": shlex.join([
+            "lcsim", "run", str(scenario.path or config),
+            *[f"--set={name}={value}" for name, value in settings_text.items()],
+            "--replicates", str(n_replicates), "--seed", str(root_seed),
+            "--out", str(out), "--workers", str(workers_used),
+        ]),
+        "backend": spec.label(),
+        "started_utc": utc_now(),
+    }
+    code = run_ensemble_command("run", out, {scenario.name: scenario.params}, n_replicates, root_seed, spec,
+                                manifest={"command": shlex.join(sys.argv), "finish": finish}, finisher=finish_run,
+                                label=label, show_progress=progress)
     typer.echo(f"results written to {out}", err=True)
+    if code:
+        raise typer.Exit(code)
+
+
+def finish_run(runset) -> int:
+    """Build an ``lcsim run`` folder from its complete run set: tables, summary, figures, manifest; print the summary."""
+    from sim import Params
+    from experiments.analysis.summary import print_summary, summary_table, write_summary
+    from experiments.execution.ensemble import point_tables
+    from experiments.plots.scenario import plot_all
+    from experiments.store.atomic import atomic_write_json
+    from experiments.store.manifest import MANIFEST_FILE, utc_now
+    from experiments.store.runfolder import build_manifest, write_tables
+
+    given = dict(runset.manifest["finish"])
+    point = runset.study["points"][0]
+    frames = point_tables(runset, 0)
+    n = runset.replicates
+    table = summary_table(frames["runs"])
+    write_tables(runset.path, frames)
+    write_summary(runset.path, table, n)
+    plot_all(runset.path, frames["runs"], frames["pilots"], frames["series"], given["scenario_name"])
+    manifest = build_manifest(params=Params(**point["parameters"]), root_seed=runset.root_seed, replicates=n,
+                              finished_utc=utc_now(), **{k: v for k, v in given.items() if k != "config_path"},
+                              config_path=Path(given["config_path"]) if given["config_path"] else None)
+    manifest.update({"format": runset.manifest["format"], "state": "finished", "runset_id": runset.runset_id,
+                     "study_digest": runset.manifest["study_digest"], "resumed": runset.manifest.get("resumed", [])})
+    atomic_write_json(runset.path / MANIFEST_FILE, manifest)
+    print_summary(table, n, given["scenario_name"])
+    return 0
 
 
 class Format(str, Enum):

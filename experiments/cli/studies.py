@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from experiments.execution.backends import BackendError
+from experiments.cli.guards import interruptible, os_errors
 from experiments.cli.options import (HELP_SET, BackendOption, ClusterOption, SchedulerOption, backend_spec, fail,
                                      integer_option)
 from experiments.config.reading import ConfigError, resolve_reference
@@ -137,55 +138,6 @@ def _report(result: Any, config: Any) -> None:
 
 
 @contextmanager
-def _interruptible(path: Path):
-    """Ctrl-C (exit 130) and SIGTERM (exit 143, e.g. `kill` or a scheduler's time limit) both stop the study
-    with its finished runs kept, resumable.  SIGTERM is turned into the same KeyboardInterrupt in the main
-    thread, so the backends shut their workers down the same way."""
-    import signal
-    import threading
-
-    terminated = False
-
-    def on_term(signum, frame):
-        nonlocal terminated
-        terminated = True
-        raise KeyboardInterrupt
-
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, on_term) if main else None
-    try:
-        yield
-    except KeyboardInterrupt:
-        what = "terminated (SIGTERM)" if terminated else "interrupted"
-        typer.echo(f"{what}; finished runs are kept in {path}. Continue with: lcsim resume {path}", err=True)
-        raise typer.Exit(143 if terminated else 130) from None
-    finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _os_errors(path: Path, resumable: bool = True):
-    """A full disk or another OS error while writing: one line (what, where, how to go on), exit 1.
-
-    Every file is written whole or not at all (experiments.store.atomic), so the runs already on disk stay valid.
-    """
-    try:
-        yield
-    except OSError as exc:
-        import errno
-
-        where = exc.filename or path
-        what = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
-        then = (f"free space and run `lcsim resume {path}`" if resumable else
-                f"free space and run the command again ({path} is unchanged)")
-        if exc.errno != errno.ENOSPC:
-            then = then.replace("free space", "fix the cause")
-        typer.echo(f"error: {what} while writing {where}; finished runs are kept whole; {then}", err=True)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
 def _replacing(out: Path):
     """Yield where the new run set is built: ``out`` itself if it does not exist; else (``--force`` onto an
     earlier run set) a hidden folder beside it, swapped in only when the study is complete, while the old
@@ -267,9 +219,9 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
                   f"{len(frame) * config.replicates} runs (design table about "
                   f"{_megabytes(design_bytes(config, len(frame)))}) -> {out}")
     label = f"{config.name} ({spec.label()})"
-    with _os_errors(out, resumable=not out.exists()), _replacing(out) as target, ExitStack() as guards:
+    with os_errors(out, resumable=not out.exists()), _replacing(out) as target, ExitStack() as guards:
         if target == out:  # a new folder: an interrupted study is resumable there
-            guards.enter_context(_interruptible(out))
+            guards.enter_context(interruptible(out))
             guards.enter_context(_backend_errors(out))
         result = run_study(config, target, backend=spec, chunk_size=n_chunk,
                            until_converged=until_converged, max_runs=n_max,
@@ -333,8 +285,11 @@ def resume(
     max_runs: MaxRunsOption = None,
     chunk_size: ChunkOption = None,
     progress: ProgressOption = True,
+    repair: Annotated[bool, typer.Option("--repair", help=(
+        "Move bad parts (unreadable, of another run set, repeating a (point, replicate) pair) to quarantine/ "
+        "and run exactly their runs again."))] = False,
 ) -> None:
-    """Finish an interrupted sweep or sensitivity run set: run only what is missing, then analyse."""
+    """Finish an interrupted sweep, sensitivity, run, compare or validate: run only what is missing, then analyse."""
     from experiments.models.registry import UnknownModelError
     from experiments.store.runset import RunSet, RunSetError
     from experiments.execution.study import resume_study
@@ -344,6 +299,20 @@ def resume(
     spec = backend_spec(backend, workers, scheduler, cluster)
     n_chunk = _integer("chunk-size", chunk_size)
     n_max = _integer("max-runs", max_runs)
+    from experiments.cli.ensembles import is_ensemble_folder
+
+    if is_ensemble_folder(directory):
+        from experiments.cli.cases import finish_comparison, finish_validation
+        from experiments.cli.ensembles import resume_ensemble
+        from experiments.cli.run import finish_run
+
+        code = resume_ensemble(directory, spec, {"run": finish_run, "comparison": finish_comparison,
+                                                 "validation": finish_validation},
+                               repair=repair, show_progress=progress)
+        typer.echo(f"results written to {directory}", err=True)
+        if code:
+            raise typer.Exit(code)
+        return
     if not directory.is_dir():
         raise fail(f"{directory}: no such folder; allowed: a run-set folder written by `lcsim sweep` or "
                    "`lcsim sensitivity`")
@@ -359,9 +328,22 @@ def resume(
         raise fail(f"--until-converged: {directory} holds a {config.design['type']} sweep; allowed: only for "
                    "Morris, Sobol' or emulator run sets")
     console = _console()
+    bad = runset.check_parts()
+    if bad and not repair:
+        lines = "\n".join(f"{path.relative_to(runset.path)}: {reason}" for path, reason in bad[:10])
+        raise fail(f"{directory}: {len(bad)} bad part(s):\n{lines}\nallowed: `lcsim resume {directory} --repair` "
+                   "moves them to quarantine/ and runs exactly their runs again")
+    if bad:
+        from experiments.store.folders import busy_message, lock_state
+
+        state, holder = lock_state(directory)
+        if state in ("live", "unsure"):
+            raise fail(busy_message(directory, state, holder))
+        for line in runset.quarantine(bad):
+            console.print(f"repair: {line}")
     console.print(f"{config.name}: {len(runset.done_run_ids())} of {runset.n_runs} runs on disk; resuming")
     label = f"{config.name} ({spec.label()})"
-    with _os_errors(directory), _interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
+    with os_errors(directory), interruptible(directory), _busy_is_a_user_error(), _backend_errors(directory):
         result = resume_study(directory, backend=spec, chunk_size=n_chunk, retry_failed=retry_failed,
                               until_converged=until_converged or None, max_runs=n_max,
                               progress=lambda: _progress_bar(progress, label), say=console.print)

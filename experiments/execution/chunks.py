@@ -9,12 +9,14 @@ came back (its worker died every time it was tried) is recorded run by run with 
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from numpy.random import SeedSequence
 
 from experiments.designs.seeds import key_text, run_seed
@@ -119,4 +121,66 @@ def failure_record(chunk: Chunk, run: RunSpec, error: str, trace: str) -> dict[s
     }
 
 
-__all__ = ["Chunk", "ChunkResult", "RunSpec", "chunk_failed", "run_chunk"]
+# --------------------------------------------------------------------------------------- chunk sizes
+
+
+def balanced_chunk_size(remaining: int, workers: int) -> int:
+    """The load-balance bound of every chunk size: about four chunks per worker of the runs remaining."""
+    return max(1, math.ceil(remaining / (workers * 4)))
+
+
+@dataclass
+class ChunkSizer:
+    """Chooses the size of the next chunk (the one chunk-size rule of every command).
+
+    The first chunks are small (at most 8 runs: they calibrate the model's cost per run), later ones aim at
+    ``target_chunk_seconds`` of model time each, but never above :func:`balanced_chunk_size` (load balance)
+    nor ``max_size``.  ``fixed`` (``--chunk-size``) overrides it.  Chunking never changes results.
+    """
+
+    workers: int
+    fixed: int | None = None
+    target_chunk_seconds: float = 2.0
+    max_size: int = 5000
+    seconds: float = 0.0
+    runs: int = 0
+
+    def observe(self, runs: int, seconds: float) -> None:
+        self.runs += runs
+        self.seconds += seconds
+
+    def size(self, remaining: int) -> int:
+        if self.fixed:
+            return self.fixed
+        balance = balanced_chunk_size(remaining, self.workers)
+        if self.runs == 0:
+            return max(1, min(balance, 8))
+        per_run = max(self.seconds / self.runs, 1e-7)
+        return max(1, min(self.max_size, balance, math.ceil(self.target_chunk_seconds / per_run)))
+
+
+def pending_batches(total: int, skip: np.ndarray, sizer: ChunkSizer, block: int = 4096) -> Iterator[list[int]]:
+    """The run ids ``0 .. total-1`` not in ``skip`` (sorted), in order, in batches sized by ``sizer`` (asked
+    again after every batch), lazily: memory does not grow with ``total``."""
+    remaining = total - len(skip)
+    buffer: list[int] = []
+    size = sizer.size(remaining)
+    for start in range(0, total, block):
+        ids = np.arange(start, min(total, start + block), dtype=np.int64)
+        if len(skip):
+            position = np.searchsorted(skip, ids)
+            found = (position < len(skip)) & (skip[np.minimum(position, len(skip) - 1)] == ids)
+            ids = ids[~found]
+        for run_id in ids.tolist():
+            buffer.append(run_id)
+            if len(buffer) >= size:
+                yield buffer
+                remaining -= len(buffer)
+                buffer = []
+                size = sizer.size(remaining)
+    if buffer:
+        yield buffer
+
+
+__all__ = ["Chunk", "ChunkResult", "ChunkSizer", "RunSpec", "balanced_chunk_size", "chunk_failed", "pending_batches",
+           "run_chunk"]

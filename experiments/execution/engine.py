@@ -29,7 +29,7 @@ from experiments.designs import samplers as designs
 from experiments.designs import seeds
 from experiments.execution.backends import Evaluator
 from experiments.config.reading import ConfigError, show_value
-from experiments.execution.chunks import Chunk, RunSpec, run_chunk
+from experiments.execution.chunks import Chunk, ChunkSizer, RunSpec, pending_batches, run_chunk
 from experiments.models.registry import load_model
 from experiments.models.spec import ModelSpec
 from experiments.store.runset import RunSet
@@ -201,31 +201,6 @@ def build_manifest(config: StudyConfig, spec: ModelSpec, *, command: str | None 
 # --------------------------------------------------------------------------------------- chunks
 
 
-@dataclass
-class ChunkSizer:
-    """Chooses the size of the next chunk from the measured model time per run."""
-
-    workers: int
-    fixed: int | None = None
-    target_chunk_seconds: float = 2.0
-    max_size: int = 5000
-    seconds: float = 0.0
-    runs: int = 0
-
-    def observe(self, runs: int, seconds: float) -> None:
-        self.runs += runs
-        self.seconds += seconds
-
-    def size(self, remaining: int) -> int:
-        if self.fixed:
-            return self.fixed
-        balance = max(1, math.ceil(remaining / (self.workers * 4)))
-        if self.runs == 0:
-            return max(1, min(balance, 8))
-        per_run = max(self.seconds / self.runs, 1e-7)
-        return max(1, min(self.max_size, balance, math.ceil(self.target_chunk_seconds / per_run)))
-
-
 def _run_values(config: StudyConfig, design_values: np.ndarray, point: int) -> tuple[float | int, ...]:
     row = design_values[point]
     return tuple(int(v) if f.kind == "int" else float(v) for f, v in zip(config.factors, row, strict=True))
@@ -236,29 +211,13 @@ def pending_chunks(config: StudyConfig, design_values: np.ndarray, skip: np.ndar
     """Chunks of every run of the design whose id is not in ``skip`` (sorted), in run-id order, lazily."""
     replicates = config.replicates
     total = len(design_values) * replicates
-    remaining = total - len(skip)
-    chunk_id = first_chunk_id
-    buffer: list[RunSpec] = []
-    size = sizer.size(remaining)
-    for start in range(0, total, block):
-        ids = np.arange(start, min(total, start + block), dtype=np.int64)
-        if len(skip):
-            position = np.searchsorted(skip, ids)
-            found = (position < len(skip)) & (skip[np.minimum(position, len(skip) - 1)] == ids)
-            ids = ids[~found]
-        for run_id in ids.tolist():
+    for chunk_id, ids in enumerate(pending_batches(total, skip, sizer, block), start=first_chunk_id):
+        runs: list[RunSpec] = []
+        for run_id in ids:
             point, replicate = divmod(run_id, replicates)
             key = seeds.spawn_key(point, replicate, config.common_random_numbers)
-            buffer.append((run_id, point, replicate, key, _run_values(config, design_values, point)))
-            if len(buffer) >= size:
-                yield Chunk(chunk_id, config.seed, config.base, tuple(config.factor_names), tuple(buffer))
-                remaining -= len(buffer)
-                chunk_id += 1
-                buffer = []
-                size = sizer.size(remaining)
-    if buffer:
-        yield Chunk(chunk_id, config.seed, config.base, tuple(config.factor_names), tuple(buffer))
-
+            runs.append((run_id, point, replicate, key, _run_values(config, design_values, point)))
+        yield Chunk(chunk_id, config.seed, config.base, tuple(config.factor_names), tuple(runs))
 
 
 # --------------------------------------------------------------------------------------- execution

@@ -7,7 +7,6 @@ the order in which processes finish.  That is what makes serial and parallel out
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,8 +82,10 @@ def default_workers() -> int:
 
 
 def chunk_size_for(n: int, workers: int) -> int:
-    """About four chunks per worker: big enough to amortise overhead, small enough to balance load."""
-    return max(1, math.ceil(n / (workers * 4)))
+    """The load-balance rule of :class:`experiments.execution.chunks.ChunkSizer` for ``n`` runs."""
+    from experiments.execution.chunks import balanced_chunk_size
+
+    return balanced_chunk_size(n, workers)
 
 
 def run_replicates(

@@ -8,8 +8,9 @@ Layout of a finished folder::
     manifest.json    provenance: config file and hash, parameters, seeds, versions, git state, command, times
     summary.csv/.md  and *.png are added by the caller inside the same staging folder
 
-Everything is written into a hidden sibling folder that is renamed into place only when complete, so
-an interrupted or failed run never leaves a half-written result folder behind.
+``lcsim run`` builds the folder from its run set (:mod:`experiments.store.ensemble`: the runs stream to Parquet
+parts, resumable); the tables are written here once every run is on disk.  The in-memory helpers
+(:func:`tables`) turn a list of outcomes into the same tables.
 """
 
 from __future__ import annotations
@@ -52,8 +53,13 @@ MONTH_FIELDS = ("first_run_month", "fade_month", "subsidy_end_month", "funding_e
 def pilots_frame(outcomes: Sequence[RunOutcome]) -> pd.DataFrame:
     """One row per pilot per replicate, columns ``replicate`` and then PILOT_FIELDS in order; the
     :data:`MONTH_FIELDS` are nullable integers (``Int64``), missing where the model says -1 (never)."""
-    rows = [{"replicate": index, **pilot} for index, outcome in enumerate(outcomes) for pilot in outcome.pilots]
-    frame = pd.DataFrame(rows, columns=["replicate", *PILOT_FIELDS])
+    return pilots_table([{"replicate": index, **pilot} for index, outcome in enumerate(outcomes)
+                         for pilot in outcome.pilots])
+
+
+def pilots_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The pilots table from records (``replicate`` plus the pilot fields, months as the model reports them)."""
+    frame = pd.DataFrame(list(rows), columns=["replicate", *PILOT_FIELDS])
     for name in MONTH_FIELDS:
         months = pd.to_numeric(frame[name]).astype("Int64")
         frame[name] = months.where(months >= 0, pd.NA)

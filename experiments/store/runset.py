@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.execution.chunks import ChunkResult
+from experiments.store.integrity import (RUNSET_ID_KEY, bad_parts, definition, differing_fields, quarantine,
+                                         study_digest)
 from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, staging_path, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 from experiments.store.atomic import TEMP_PREFIX, atomic_write_bytes, atomic_write_json, atomic_write_parquet, atomic_write_text
@@ -49,6 +52,7 @@ PARTS_DIR = "parts"
 FAILURES_DIR = "failures"
 ANALYSIS_DIR = "analysis"
 ID_COLUMNS = ("run_id", "point", "replicate", "spawn_key")
+FROZEN_STUDY = f"{DESIGN_DIR}/study.json"  # the study definition as created (to name what an edit changed)
 
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")
 _FAILURE = re.compile(r"^chunk-(\d{6,})\.json$")
@@ -97,6 +101,9 @@ class RunSet:
             write_marker(staging, "runset")
             manifest = dict(manifest)
             manifest["format"] = FORMAT
+            manifest["runset_id"] = uuid.uuid4().hex
+            manifest["study_digest"] = study_digest(definition(manifest))
+            atomic_write_json(staging / FROZEN_STUDY, definition(manifest))
             manifest["stages"] = [_stage_entry(0, first_stage, manifest.get("stage_info", {}))]
             manifest.pop("stage_info", None)
             atomic_write_parquet(staging / stage_file(0), first_stage)
@@ -121,8 +128,19 @@ class RunSet:
             raise RunSetError(f"{manifest_path}: cannot be read as JSON ({exc})") from None
         if manifest.get("format") != FORMAT:
             raise RunSetError(f"{manifest_path}: format {manifest.get('format')!r} is not {FORMAT!r}")
+        if "study_digest" in manifest and study_digest(definition(manifest)) != manifest["study_digest"]:
+            try:
+                frozen = json.loads((path / FROZEN_STUDY).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                frozen = None
+            what = differing_fields(frozen, definition(manifest)) if isinstance(frozen, dict) else []
+            raise RunSetError(
+                f"{manifest_path}: the study definition does not match the digest recorded when the run set was "
+                f"created (changed: {', '.join(what[:8]) or 'unknown fields'}); the runs on disk belong to the "
+                "recorded study, so resuming or analysing would mix them; allowed: undo the edit, or run the study "
+                "again into a new folder")
         runset = cls(path, manifest)
-        for stage in manifest["stages"]:
+        for stage in manifest.get("stages", []):
             if not (path / stage["file"]).is_file():
                 raise RunSetError(f"{path}: design stage file {stage['file']} is missing")
         return runset
@@ -241,8 +259,18 @@ class RunSet:
         if result.failures:
             atomic_write_json(self.path / FAILURES_DIR / f"chunk-{result.chunk_id:06d}.json", result.failures)
         if result.n_done:
-            atomic_write_parquet(self.path / PARTS_DIR / f"part-{result.chunk_id:06d}.parquet",
-                                 part_table(result, factors, design_values, outputs))
+            table = part_table(result, factors, design_values, outputs)
+            if "runset_id" in self.manifest:
+                table = table.replace_schema_metadata({RUNSET_ID_KEY: str(self.manifest["runset_id"]).encode()})
+            atomic_write_parquet(self.path / PARTS_DIR / f"part-{result.chunk_id:06d}.parquet", table)
+
+    def check_parts(self) -> list[tuple[Path, str]]:
+        """Bad parts with the reason: unreadable, of another run set, or repeating a (point, replicate) pair."""
+        return bad_parts(self.part_files(), self.manifest.get("runset_id"), self.replicates)
+
+    def quarantine(self, bad: Sequence[tuple[Path, str]]) -> list[str]:
+        """Move bad parts to ``quarantine/`` (their runs count as missing again); one line per part."""
+        return quarantine(self.path, bad)
 
     def read_runs(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Every finished run (only ``columns`` if given; the id columns always), sorted by run id."""
