@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from experiments.execution.lifeline import watch_parent
+from experiments.execution.lifeline import start_worker
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -201,9 +201,9 @@ class ProcessEvaluator(Nestable):
         self._pool: ProcessPoolExecutor | None = None
 
     def _open(self) -> None:
-        # every worker watches this process and exits once it is gone (SIGKILL runs no shutdown: lifeline.py)
+        # every worker leaves Ctrl-C to this process, and exits once it is gone (SIGKILL runs no shutdown: lifeline.py)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         max_tasks_per_child=self.recycle_after, initializer=watch_parent,
+                                         max_tasks_per_child=self.recycle_after, initializer=start_worker,
                                          initargs=(os.getpid(),))
 
     def _close(self, failed: bool) -> None:

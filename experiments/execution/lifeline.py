@@ -41,4 +41,13 @@ def watch_parent(parent_pid: int, poll_seconds: float = POLL_SECONDS) -> None:
     threading.Thread(target=watch, name="lcsim-parent-watch", daemon=True).start()
 
 
-__all__ = ["ORPHAN_EXIT_CODE", "POLL_SECONDS", "watch_parent"]
+def start_worker(parent_pid: int) -> None:
+    """The process pool's ``initializer``: leave Ctrl-C to the parent (a SIGINT to the terminal's process group
+    would otherwise print a KeyboardInterrupt traceback from a worker still starting up) and watch the parent."""
+    from experiments.execution.quiet import ignore_interrupts_in_a_worker
+
+    ignore_interrupts_in_a_worker()
+    watch_parent(parent_pid)
+
+
+__all__ = ["ORPHAN_EXIT_CODE", "POLL_SECONDS", "start_worker", "watch_parent"]
