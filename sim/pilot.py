@@ -589,6 +589,7 @@ class Pilot(Agent):
         self.release()
         self._note_first_decision()
         self.model.cooperative.reflect_on_fade(self)
+        self.model.track_pilot(self)
 
     def release(self) -> None:
         """The pilot leaves its current hands: free its coaches and learners, stop any run."""
@@ -671,6 +672,7 @@ class Pilot(Agent):
         self.phase = Phase.REVIVED
         self.revivals += 1
         self.ready_since = self.model.month
+        self.model.track_pilot(self)
 
     # ------------------------------------------------------------------ 8. subsidy clock
     def count_down_subsidy(self) -> None:
@@ -681,6 +683,7 @@ class Pilot(Agent):
                 self.subsidy_end_month = self.model.month
                 if self.alive:
                     self.shocked = True
+                self.model.track_pilot(self)
 
     def record(self) -> dict[str, object]:
         """The per-pilot record of model outputs (PILOT_FIELDS)."""

@@ -70,7 +70,7 @@ class Cooperative(Agent):
         if self.model.month % interval != 0:
             return
         people = {self.key}
-        for pilot in self.model.pilots:
+        for pilot in self.model.live_pilots:
             if pilot.phase in ALIVE:
                 people.update(firm.key for firm in pilot.partners)
                 people.update(pilot.team)
@@ -95,7 +95,7 @@ class Cooperative(Agent):
         """
         p = self.model.params
         rng = self.model.rng
-        for pilot in self.model.pilots:
+        for pilot in self.model.live_pilots:
             if pilot.phase not in ALIVE:
                 continue
             self.live_pilot_months += 1
