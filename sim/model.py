@@ -54,6 +54,8 @@ class LearningCommunityModel(Model):
             meeting_gain=p.meeting_tie_gain,
             decay_per_month=p.tie_decay_per_month,
             active_threshold=p.active_tie_threshold,
+            table_size=p.meeting_table_size,
+            drop_strength=p.tie_drop_strength,
         )
         self.pilots: list[Pilot] = []  # every pilot ever proposed, for the outputs
         # The pilots that still act, in the order they were proposed: alive, or faded with a subsidy
@@ -307,6 +309,7 @@ class LearningCommunityModel(Model):
         return pilot
 
     def alive_pilot_count(self) -> int:
+        """Pilots alive now (all of them are live pilots)."""
         return sum(1 for pilot in self.live_pilots if pilot.phase in ALIVE)
 
     def random_entrepreneur(self, exclude: Entrepreneur | None = None) -> Entrepreneur | None:

@@ -159,7 +159,8 @@ def test_model_package_does_no_io_and_no_parallelism():
 
 def _brute_network(network):
     """The community measures recomputed from every tie (what the kept aggregates must equal)."""
-    ties = list(network._ties.items())
+    graph = network.graph  # brings every tie up to date
+    ties = [(frozenset((a, b)), tie) for a, b, tie in graph.edges(data=True)]
     totals = [sum(tie[kind] for kind in ("physical", "cognitive", "organisational", "social")) for _, tie in ties]
     active = [pair for (pair, _), total in zip(ties, totals) if total >= 4 * network.active_threshold]
     members = set().union(*active) if active else set()
