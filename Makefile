@@ -16,7 +16,7 @@ SEED ?= 7
 OUT ?= results/baseline
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slurm test-browser viz params bench install clean
+.PHONY: run test test-slow test-slurm test-browser viz params bench install clean
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/lcsim run $(CONFIG) --replicates $(REPLICATES) --seed $(SEED) --out $(OUT) --force
@@ -27,6 +27,10 @@ test: $(DEV_STAMP)
 	if [ -n "$$PYTEST_EXIT_FILE" ]; then echo $$status > "$$PYTEST_EXIT_FILE"; fi; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - treated as a failure" >&2; fi; \
 	exit $$status
+
+# The slower statistical and end-to-end checks (pytest marker `slow`: the notebooks, ...); CI runs them after `make test`.
+test-slow: $(DEV_STAMP)
+	$(VENV_PY) -m pytest -m slow $(PYTEST_ARGS)
 
 # A single-node SLURM cluster (Debian's slurm-wlm and munge, needs root to install) and a sweep through it.
 test-slurm: $(DEV_STAMP)

@@ -479,14 +479,19 @@ class LearningCommunityModel(Model):
         )
 
     def _propose_initial_pilots(self) -> None:
-        """The pilots on the table at the start, funded by the running programme (RIF 2014)."""
+        """The pilots on the table at the start, funded by the running programme (RIF 2014); with chance
+        ``initial_room_granted`` the programme has also arranged the school's room for the first run."""
         p = self.params
         for _ in range(p.initial_pilots):
             if not self.entrepreneurs:
                 break
             firm = self.entrepreneurs[int(self.rng.integers(len(self.entrepreneurs)))]
             complexity = draw_complexity(self.rng, p.simple_question_share, p.complex_question_share)
-            self.government.grant(self.propose_pilot(firm, complexity))
+            pilot = self.propose_pilot(firm, complexity)
+            self.government.grant(pilot)
+            # the programme may have arranged the teachers' time already (no draw when it never does)
+            if p.initial_room_granted > 0.0 and self.rng.random() < p.initial_room_granted:
+                pilot.room_granted = True
 
     # ================================================================== outcome
     def outcome(self) -> RunOutcome:

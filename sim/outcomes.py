@@ -83,6 +83,7 @@ PILOT_FIELDS: dict[str, str] = {
     "runs": "runs completed",
     "proposed_month": "month the pilot was proposed",
     "first_run_month": "month its first run started (-1 if never)",
+    "first_provider": "who ran its first run, so whose decision first_decision is ('' if never run)",
     "fade_month": "month it faded (-1 if never)",
     "subsidy_end_month": "month its subsidy ended (-1 if never subsidised or still paying)",
     "funding_end_month": "month the last run its subsidy could pay ended (-1 if never)",
@@ -95,6 +96,8 @@ PILOT_FIELDS: dict[str, str] = {
     "faded ('' if pending)",
     "students_drawn": "students who enrolled at the school because of this pilot's elective (count)",
     "students_drawn_away": "students who enrolled at the rival school because it ran this elective (count)",
+    "ties_at_proposal": "tie strength of the school's best-tied teacher to the partner firms when proposed (0-1)",
+    "coach_left_month": "first month its best-tied coach left the school during a run (-1 if never)",
 }
 
 

@@ -68,6 +68,15 @@ class Params(BaseModel):
         description="Pilots proposed at the start and funded by the running programme.",
         source=f"{SEED}: three pilots (Cowcept, Smart Farming, Samen in het groen) under RIF 2014",
     )
+    initial_room_granted: float = param(
+        0.0, unit="probability", plausible=(0.0, 1.0), ge=0.0, le=1.0, group="simulation",
+        description="Chance that a pilot on the table at the start already has the school's room (teachers' time) "
+        "for its first run, arranged by the programme that funds it; otherwise it asks the school month by month.",
+        source=f"{SEED}, Smart Farming: 'het traject werd opgezet in samenwerking tussen de ondernemers (eigenaren "
+        "van een loonbedrijf) en de Innovatiewerkplaats in Noordhorn'; RIF 2014: 'Aan de hand van een aantal "
+        "praktijkprojecten zou deze coöperatieve organisatievorm in de school worden geïntegreerd'; default 0 "
+        "(Cowcept: 'de docenten kregen van de toenmalige interim-directie niet voldoende ruimte')",
+    )
 
     # ----------------------------------------------------------------------------- management
     management_turnover_rate: float = param(

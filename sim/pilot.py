@@ -140,6 +140,8 @@ class Pilot(Agent):
         self.room_granted = False
         self.waiting_for = ""
         self.first_run_month = -1
+        self.first_provider = ""  # who ran the first run (the first decision is this provider's)
+        self.coach_left_month = -1  # first month its best-tied coach left the school during a run
         self.fade_month = -1
         self.runs = 0
         self.revivals = 0
@@ -180,6 +182,12 @@ class Pilot(Agent):
         self.shocked = False
         for firm in partners:
             firm.join(self)
+        # prior ties (Bruneel, D'Este & Salter 2010): the school's best-tied teacher to the partner firms
+        # when the pilot is proposed (no draws; the coach assign_coaches would pick first)
+        partner_keys = [firm.key for firm in partners]
+        self.ties_at_proposal = max(
+            (model.network.mean_strength_between([t.key], partner_keys) for t in model.school.teachers), default=0.0
+        )
 
     # ------------------------------------------------------------------ state queries
     @property
@@ -285,6 +293,7 @@ class Pilot(Agent):
         model.network.work_together(team, [firm.key for firm in self.partners], 0.0)
         if self.first_run_month < 0:
             self.first_run_month = model.month
+            self.first_provider = self.provider.value
         if not structural:
             self.phase = Phase.RUNNING
         self.in_run = True
@@ -599,7 +608,12 @@ class Pilot(Agent):
         self.in_run = False
 
     def lose_coach(self, key: tuple[str, int]) -> None:
-        """A coaching teacher left the school (School.replace_teachers)."""
+        """A coaching teacher left the school (School.replace_teachers).  The first teacher of the team is
+        the one best tied to the firms (``School.assign_coaches``); the first month such a coach leaves
+        during a run is recorded (``coach_left_month``: 'Als de expert weg was, verdween ook de kennis')."""
+        teachers = [k for k in self.team if k[0] == "teacher"]
+        if teachers and key == teachers[0] and self.coach_left_month < 0:
+            self.coach_left_month = self.model.month
         self.team.remove(key)
 
     def receive_subsidy(self, months: int) -> None:
@@ -699,6 +713,7 @@ class Pilot(Agent):
             "runs": self.runs,
             "proposed_month": self.proposed_month,
             "first_run_month": self.first_run_month,
+            "first_provider": self.first_provider,
             "fade_month": self.fade_month,
             "subsidy_end_month": self.subsidy_end_month,
             "funding_end_month": self.funding_end_month,
@@ -710,6 +725,8 @@ class Pilot(Agent):
             "first_decision": self.first_decision,
             "students_drawn": self.students_drawn,
             "students_drawn_away": self.students_drawn_away,
+            "ties_at_proposal": self.ties_at_proposal,
+            "coach_left_month": self.coach_left_month,
         }
 
 

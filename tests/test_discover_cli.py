@@ -154,13 +154,8 @@ def test_a_running_or_incomplete_run_set_is_refused(tmp_path: Path, planted: Pat
     assert _no_discovery(incomplete)
 
 
-def test_a_factor_of_zero_width_is_refused(tmp_path: Path) -> None:
-    levels = "[levels]\nx1 = 4\nx2 = 4\nx3 = [0.5]\nx4 = 2\nx5 = 2\nx6 = 2"
-    out = sweep(tmp_path, PLANTED.format(design="factorial", extra=levels), "flat")
-    result = lcsim("discover", out, "--output", "y", "--above", "0.5")
-    assert result.exit_code == 2, result.output
-    assert "x3" in result.output and "zero width" in result.output and "allowed" in result.output
-    assert _no_discovery(out)
+# A factor of zero width can no longer come from a sweep (a single level is refused before any run:
+# tests/test_user_mistakes.py); discovery's own refusal of one is tested on a table in tests/test_discovery.py.
 
 
 def test_the_shipped_discovery_sweep_is_valid_for_the_current_model(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,3 +49,8 @@ def test_a_dev_install_satisfies_run_but_a_run_install_not_test(project: Path) -
     (project / ".venv/.installed-dev-stamp").unlink()
     assert "pip install" not in dry_run(project, "run")
     assert "[dev]" in dry_run(project, "test")
+
+
+def test_the_slower_checks_have_their_own_target_that_ci_runs(project: Path) -> None:
+    assert "pytest -m slow" in dry_run(project, "test-slow")
+    assert "make test-slow" in (REPO / ".ci" / "run").read_text(encoding="utf-8")

@@ -1,7 +1,8 @@
 """The notebooks in notebooks/: stored without outputs, each with one `parameters` cell, and executed end to
 end at small sizes with papermill on this environment's kernel, checking the key numbers they write to
 key_results.json (values a broken pipeline or a wrong model would not give, but that hold at these sizes
-with the fixed seeds)."""
+with the fixed seeds).  Executing them carries the marker ``slow`` (``make test-slow``, run by CI); the
+checks of their stored form stay in ``make test``."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def images(notebook: nbformat.NotebookNode) -> int:
 NOTEBOOK_01_REPLICATES = 128
 
 
+@pytest.mark.slow  # executes the notebook end to end (about 90 s at 128 replicates): make test-slow
 def test_01_cases_and_scenarios(tmp_path: Path) -> None:
     key, notebook = execute("01_cases_and_scenarios.ipynb", tmp_path, replicates=NOTEBOOK_01_REPLICATES, seed=7)
     assert images(notebook) >= 4
@@ -113,6 +115,7 @@ def check_01(key: dict) -> None:
         assert all(v >= 0 for v in fates.values()) and sum(fates.values()) <= 1.0 + 1e-9, name
 
 
+@pytest.mark.slow  # executes the notebook end to end (15-25 s each): make test-slow
 def test_02_sensitivity_analysis(tmp_path: Path) -> None:
     key, notebook = execute("02_sensitivity_analysis.ipynb", tmp_path, morris_trajectories=2, morris_replicates=3,
                             sobol_top=3, sobol_base_samples=8, sobol_replicates=2, bootstrap=100,
@@ -152,6 +155,7 @@ def check_02(key: dict) -> None:
 NOTEBOOK_03_REPLICATES = 96
 
 
+@pytest.mark.slow  # executes the notebook end to end (about 60 s at 96 replicates): make test-slow
 def test_03_sweeps_and_thresholds_then_reopened(tmp_path: Path) -> None:
     key, notebook = execute("03_sweeps_and_thresholds.ipynb", tmp_path, replicates=NOTEBOOK_03_REPLICATES,
                             grid_levels=3)
@@ -208,6 +212,7 @@ def test_notebook_calls_the_project_api_only(name: str) -> None:
     assert source.count("\ndef ") + source.startswith("def ") <= 2
 
 
+@pytest.mark.slow  # executes the notebook end to end (15-25 s each): make test-slow
 def test_04_scenario_discovery_and_robustness(tmp_path: Path) -> None:
     key, notebook = execute("04_scenario_discovery_and_robustness.ipynb", tmp_path, planted_points=600,
                             planted_replicates=3, lhs_samples=60, lhs_replicates=1, threshold=0.05, resamples=5,

@@ -42,8 +42,11 @@ def checks():
 
 
 @pytest.mark.xfail(
-    reason="P1 rebuilt as turnover alone (issue 12) fails on model v2: without director turnover the school "
-    "continues no more good first runs in the case replays (50 replicates: -0.012 [-0.107, 0.069])",
+    reason="fails on the model, as docs/validation.md reports: the literature patterns L1 (duration "
+    "dependence), L2 (boundary-spanner loss) and L3 (prior ties) - each decision after a run is a fresh draw "
+    "on the current will, firms and money, not on a pilot's history, its coach or its ties; and C2 at 100 "
+    "replicates (taken over by others 50% vs the adult arm 37% of the Smart Farming replays: with the region's "
+    "adult-arm chance 0.4 asked first and the rival's 0.8 next, a hand-over goes to the rival more often)",
     strict=False,
 )
 def test_every_case_and_pattern_holds(checks):
@@ -53,7 +56,7 @@ def test_every_case_and_pattern_holds(checks):
 
 
 def test_all_patterns_are_checked(checks):
-    assert [c.pattern for c in checks] == ["J", "C1", "C2", "C3", "P1", "P3", "P6"]
+    assert [c.pattern for c in checks] == ["J", "C1", "C2", "C3", "P1", "P3", "P6", "L1", "L2", "L3"]
     assert all(c.low <= c.figure <= c.high or np.isnan(c.low) for c in checks)
     assert all(c.mechanism for c in checks), "every check names the mechanism that could make it fail"
 

@@ -82,6 +82,8 @@ def compare(
         check_out_dir(out, force, "comparison")
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
+    for implausible in filter(None, (s.implausible_values() for s in scenarios)):  # once the command is sure to run
+        typer.echo(f"warning: {implausible}", err=True)
 
     from experiments.analysis.compare import (
         comparison_table, pairwise_markdown, pairwise_table, run_comparison, table_markdown,

@@ -63,6 +63,8 @@ def run(
         check_out_dir(out, force)
     except OutputFolderError as exc:
         raise fail(str(exc)) from None
+    if (implausible := scenario.implausible_values()) is not None:  # said once the command is sure to run
+        typer.echo(f"warning: {implausible}", err=True)
 
     # Imported here so that `lcsim params` and bad-input errors stay fast.
     from experiments.plots.scenario import plot_all

@@ -194,13 +194,11 @@ def _replacing(out: Path):
     if not out.exists():
         yield out
         return
-    import os
-    import uuid
-
     from experiments.store.atomic import swap_in
+    from experiments.store.folders import staging_path
     from experiments.store.runset import RunSet, RunSetBusyError
 
-    staging = out.parent / f".{out.name}.replacing-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = staging_path(out, "replacing")
     try:
         with RunSet(out, {}).lock():
             try:

@@ -116,6 +116,11 @@ class ClusterConfig(BaseModel):
     death_timeout: float = _field(
         60.0, description="Seconds a worker waits for an unreachable scheduler before it exits (so jobs of a "
         "killed client end by themselves).", allowed="a number of seconds from 1 to 86400", ge=1, le=86_400)
+    start_timeout: float = _field(
+        300.0, description="Seconds to wait for the first worker of the cluster to connect. A job that the batch "
+        "system refuses or that cannot start (a misconfigured sbatch, a full queue) then stops the sweep with the "
+        "batch system's error and the job script, instead of waiting for ever; finished runs stay resumable.",
+        allowed="a number of seconds from 1 to 604800 (a week, for busy queues)", ge=1, le=604_800)
 
     @model_validator(mode="before")
     @classmethod

@@ -49,7 +49,7 @@ from experiments.config.reading import ConfigError, format_number, parse_toml, r
 MAX_FUTURES = 1_000_000
 MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # at most 100 characters: it names a folder
 
 
 class _Section(BaseModel):
@@ -79,7 +79,7 @@ class RobustFile(_Section):
     """The whole robustness file, as written (before the model is consulted)."""
 
     name: str = Field(pattern=NAME_PATTERN)
-    """Names the run set folder (results/<name>): letters, digits, '_', '-', '.'."""
+    """Names the run set folder (results/<name>): letters, digits, '_', '-', '.', at most 100 characters."""
     description: str = ""
     """One sentence on what is compared."""
     model: str = "lcsim"
@@ -194,6 +194,11 @@ def _pydantic_problems(exc: ValidationError, document: dict[str, Any], source: s
         elif kind == "missing":
             problems.append(f"{source}: field '{where}' is missing; allowed: {_field_doc(location).lower()} "
                             "(example: configs/robust/accelerators.toml)")
+        elif kind == "too_short":  # pydantic's "Dictionary should have at least 2 items after validation, not 1"
+            least = error.get("ctx", {}).get("min_length", 1)
+            problems.append(f"{source}: field '{where}' = {show_value(value)} has {len(value or {})} "
+                            f"entr{'y' if len(value or {}) == 1 else 'ies'}; allowed: at least {least} "
+                            f"({_field_doc(location)})")
         else:
             message = error["msg"].removeprefix("Value error, ")
             allowed = message.partition("should be ")[2] or message

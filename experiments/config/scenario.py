@@ -43,6 +43,11 @@ TOP_LEVEL_KEYS = ("name", "description", "extends", "parameters")
 #: composition (baseline+stable_management) and is allowed by every common file system.
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
+#: Longest name a scenario file may give: it names results/<name> and the tool's staging folder beside it
+#: (".<name>.partial-<pid>-<random>"), and most file systems allow 255 bytes per name.  Compositions on the
+#: command line (A+B+C) may be longer: their default folder name is shortened with a hash.
+MAX_NAME_LENGTH = 100
+
 #: Where bare scenario names (``extends = "baseline"``, ``lcsim run baseline``) are looked up last, in order.
 SHIPPED_SCENARIOS = (Path("configs") / "scenarios", Path("configs") / "regions")
 
@@ -61,6 +66,22 @@ class Scenario:
     extends: tuple[str, ...] = ()
     #: Values given with ``--set name=value`` (already in ``params`` and ``overrides``).
     settings: dict[str, Any] = field(default_factory=dict)
+
+    def implausible_values(self) -> str | None:
+        """One warning naming every value the scenario sets outside its parameter's plausible range (valid, but
+        beyond what the sources support for the region; `lcsim params` shows both ranges), or ``None``.  Sweeps
+        warn the same way for [ranges]; case replays set such values on purpose and get the line too."""
+        from sim import parameter_table
+
+        rows = {row.name: row for row in parameter_table()}
+        outside = [f"{name} = {show_value(value)} ({format_number(rows[name].low)} to "
+                   f"{format_number(rows[name].high)} {rows[name].unit})"
+                   for name, value in self.overrides.items()
+                   if name in rows and not rows[name].low <= value <= rows[name].high]
+        if not outside:
+            return None
+        where = str(self.path) if self.path is not None and not self.settings else self.name
+        return f"{where}: outside the plausible range: {'; '.join(outside)}"
 
     def provenance(self) -> dict[str, Any]:
         """What a manifest records about where this scenario's values came from."""
@@ -226,6 +247,10 @@ def scenario_from_dict(
             f"{source}: field 'name' = {show_value(name)} is not a valid scenario name; allowed: a string of "
             "letters, digits, '_', '-', '.' or '+', starting with a letter or digit (it names the output folder)"
         )
+    elif path is not None and len(name) > MAX_NAME_LENGTH:
+        problems.append(
+            f"{source}: field 'name' = {show_value(name[:40] + '...')} has {len(name)} characters; allowed: at most "
+            f"{MAX_NAME_LENGTH} (it names the output folder)")
 
     description = document.get("description", "")
     if not isinstance(description, str):

@@ -180,7 +180,7 @@ def study_from_dict(document: dict[str, Any], kind: str, *, source: str = "<stud
     if spec.fill_defaults:
         varied = {f.name for f in factors}
         base = {**{name: info.default for name, info in spec.inputs.items() if name not in varied}, **base}
-    outputs = _outputs(doc, spec, check)
+    outputs = _check_output_needs(_outputs(doc, spec, check), doc.outputs is None, spec, base, factors, check)
 
     heatmap = None
     convergence = dict(CONVERGENCE_DEFAULTS)
@@ -213,8 +213,8 @@ class _Problems:
         self.source = source
         self.problems: list[str] = []
         self.warnings: list[str] = []
-        #: Factor names already reported as unknown: later tables that name them again ([ranges], [levels],
-        #: heatmap) say nothing more, so one misspelling gives one error.
+        #: Factor names already reported as unknown or with a bad range: later tables that name them again
+        #: ([ranges], [levels], heatmap) say nothing more, so one mistake gives one error.
         self.reported: set[str] = set()
 
     def problem(self, text: str) -> None:
@@ -300,9 +300,13 @@ def _factors(doc: StudyFile, spec: ModelSpec, base: dict[str, Any], check: _Prob
                       "input names")
     names = [n for n in dict.fromkeys(names) if n in spec.inputs]
     for name in names:
-        if name in base:
-            check.problem(f"[parameters] field '{name}' = {show_value(base[name])} fixes a factor that is also varied; "
-                          "allowed: a factor is either in 'factors' or in [parameters], not both")
+        if name in doc.parameters:
+            check.problem(f"[parameters] field '{name}' = {show_value(doc.parameters[name])} fixes a factor that is "
+                          "also varied; allowed: a factor is either in 'factors' or in [parameters], not both")
+        elif name in base:  # the value came from the base scenario: say so, not [parameters]
+            check.problem(f"field 'scenario' = {show_value(doc.scenario)} fixes '{name}' = {show_value(base[name])}, "
+                          "a factor this study varies; allowed: vary it over a scenario that does not set it, or "
+                          "leave it out of 'factors'")
 
     ranges = doc.ranges
     for key, value in ranges.items():
@@ -316,6 +320,7 @@ def _factors(doc: StudyFile, spec: ModelSpec, base: dict[str, Any], check: _Prob
         if name in ranges:
             given = _range(ranges[name], name, info, check)
             if given is None:
+                check.reported.add(name)  # its [levels] entry is then not "not a varied factor" as well
                 continue
             low, high = given
         elif not high > low:
@@ -368,6 +373,38 @@ def _outputs(doc: StudyFile, spec: ModelSpec, check: _Problems) -> list[str]:
     return [o for o in dict.fromkeys(outputs) if o in spec.outputs]
 
 
+def _check_output_needs(outputs: list[str], defaulted: bool, spec: ModelSpec, base: dict[str, Any],
+                        factors: list[Factor], check: _Problems) -> list[str]:
+    """The outputs the study can define.  One it can never define (a year-5 share with a 24-month horizon) is
+    refused when the file names it and left out, with a warning, when it came with the defaults; one that only
+    part of the design defines is warned about before any run."""
+    varied = {factor.name: factor for factor in factors}
+    kept = []
+    for output in outputs:
+        if output not in spec.output_needs:
+            kept.append(output)
+            continue
+        name, minimum = spec.output_needs[output]
+        info = spec.inputs[name]
+        if name in varied:
+            low, high = varied[name].low, varied[name].high
+            shown = f"{name} varied from {format_number(low)} to {format_number(high)}"
+        else:
+            low = high = float(base.get(name, info.default))
+            shown = f"{name} = {format_number(low)}"
+        need = f"needs {name} >= {format_number(minimum)} ({info.unit})"
+        if high < minimum and defaulted:
+            check.warn(f"default output '{output}' left out: it {need}, but the study runs {shown}")
+            continue
+        if high < minimum:
+            check.problem(f"field 'outputs' names '{output}', which {need}, but the study runs {shown}; allowed: a "
+                          f"longer {name} in [parameters] or the scenario, or another output")
+        elif low < minimum:
+            check.warn(f"'{output}' {need}; with {shown} the design points below that will report no value")
+        kept.append(output)
+    return kept
+
+
 def _sweep_design(doc: SweepFile, factors: list[Factor],
                   check: _Problems) -> tuple[dict[str, Any], tuple[str, str] | None]:
     from experiments.designs.samplers import even_levels
@@ -412,6 +449,9 @@ def _sweep_design(doc: SweepFile, factors: list[Factor],
                                   "whole numbers")
                 elif len(set(given)) != len(given):
                     check.problem(f"{where} = {show_value(given)} repeats a value; allowed: distinct values")
+                elif len(given) < 2:  # like a count of 1: a factor that does not vary belongs in [parameters]
+                    check.problem(f"{where} = {show_value(given)} is a single level; allowed: a list of at least 2 "
+                                  f"distinct values, or set '{factor.name}' in [parameters] to hold it fixed")
                 else:
                     levels[factor.name] = [float(v) for v in given]
             else:

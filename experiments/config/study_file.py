@@ -20,7 +20,7 @@ from experiments.config.reading import format_number, show_value, suggest
 
 MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # at most 100 characters: it names a folder
 SWEEP_DESIGNS = ("factorial", "lhs")
 METHODS = ("morris", "sobol", "emulator")
 SURROGATES = ("gp", "pce")
@@ -167,8 +167,8 @@ class StudyFile(Section):
 
     name: str = Field(..., pattern=NAME_PATTERN, json_schema_extra={
         "allowed": 'a string such as name = "baseline_morris"',
-        "invalid": "is not a valid name; allowed: letters, digits, '_', '-' or '.', starting with a letter or digit "
-                   "(it names the output folder)"})
+        "invalid": "is not a valid name; allowed: letters, digits, '_', '-' or '.', starting with a letter or digit, at most "
+                   "100 characters (it names the output folder)"})
     """The study's name; it names the output folder ``results/<name>``."""
     description: str = _text("", "a string")
     """One sentence saying what the study asks."""

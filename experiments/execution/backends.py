@@ -26,12 +26,15 @@ balance load and to lose little when a worker dies.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+from experiments.execution.lifeline import watch_parent
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -198,8 +201,10 @@ class ProcessEvaluator(Nestable):
         self._pool: ProcessPoolExecutor | None = None
 
     def _open(self) -> None:
+        # every worker watches this process and exits once it is gone (SIGKILL runs no shutdown: lifeline.py)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         max_tasks_per_child=self.recycle_after)
+                                         max_tasks_per_child=self.recycle_after, initializer=watch_parent,
+                                         initargs=(os.getpid(),))
 
     def _close(self, failed: bool) -> None:
         if self._pool is not None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
 import time
 import traceback
@@ -75,6 +76,8 @@ class DaskEvaluator(Nestable):
         self.say = say or (lambda text: None)
         self.client: Any = None
         self.cluster: Any = None
+        self._start_timeout: float | None = None  # batch clusters only: seconds to wait for the first worker
+        self._errors: _BatchErrors | None = None
         self.dashboard_link: str | None = None
         self._planned = spec.workers if spec.scheduler is None and spec.cluster_config is None else 0
         self._live = 0
@@ -116,8 +119,10 @@ class DaskEvaluator(Nestable):
                 # the model time queued per worker: with the default 5 s the scheduler would judge the few chunks
                 # kept in flight too little work to ask for more jobs
                 queued = self.in_flight_per_worker * self.target_chunk_seconds
+                self._errors = _BatchErrors.install()
                 self.cluster = start_jobqueue_cluster(config, target_duration=queued)
                 self._planned = config.maximum_workers
+                self._start_timeout = config.start_timeout
                 self.client = Client(self.cluster, set_as_default=False)
                 what += f", scheduler {self.cluster.scheduler_address}"
             else:
@@ -127,6 +132,7 @@ class DaskEvaluator(Nestable):
                 self.cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
                                             dashboard_address=":0", silence_logs=logging.WARNING)
                 self.client = Client(self.cluster, set_as_default=False)
+                # no parent watch needed here: distributed's worker processes already exit once this one is gone
         except BackendError:
             self._close(failed=True)
             raise
@@ -166,7 +172,33 @@ class DaskEvaluator(Nestable):
         self.dashboard_link = self.client.dashboard_link
         return f"dashboard {self.dashboard_link}"
 
+    def _wait_for_first_worker(self, has_result: Callable[[], bool]) -> None:
+        """Raise :class:`BackendError` if no batch job brings up a worker within the cluster's ``start_timeout``.
+
+        Adaptive scaling submits jobs in the background and only logs a refused submission, so without this a
+        sweep on a misconfigured batch system would wait for ever.
+        """
+        if self._start_timeout is None:
+            return
+        deadline = time.monotonic() + self._start_timeout
+        while self._live_workers() == 0 and not has_result():
+            if time.monotonic() > deadline:
+                script = _write_job_script(self.cluster)
+                errors = self._errors.text() if self._errors is not None else ""
+                raise BackendError(
+                    f"dask: no worker connected within {self._start_timeout:g} s (field 'start_timeout' of the "
+                    f"cluster file); the batch system said: {errors or 'nothing (the jobs may still be queued)'}; "
+                    f"the job script it was given is {script}")
+            time.sleep(0.25)
+        self._start_timeout = None  # a worker came: later waits are the scheduler's business
+        if self._errors is not None:
+            self._errors.remove()
+            self._errors = None
+
     def _close(self, failed: bool) -> None:
+        if self._errors is not None:
+            self._errors.remove()
+            self._errors = None
         client, cluster = self.client, self.cluster
         self.client = self.cluster = None
         self._live, self._counted_at = 0, -float("inf")
@@ -215,6 +247,7 @@ class DaskEvaluator(Nestable):
 
         try:
             top_up()
+            self._wait_for_first_worker(completed.has_ready)
             for future, value in completed:
                 _, chunk = in_flight.pop(future.key)
                 top_up()  # keep the workers busy while this result is written
@@ -251,6 +284,65 @@ class DaskEvaluator(Nestable):
                 hint = (" (is lcsim installed in the workers' Python? On a cluster set `python` or "
                         "`job_script_prologue` in the cluster file: docs/cluster.md)")
             return chunk_failed(chunk, f"{type(exc).__name__}: {exc}{hint}", _trace(exc))
+
+
+class _BatchErrors(logging.Handler):
+    """While a batch cluster starts: keeps what the batch system said about a refused job, and keeps the
+    tornado/asyncio tracebacks that dask-jobqueue logs for it off the terminal.  A refused ``sbatch`` is then
+    said once, in the batch system's words, by :meth:`DaskEvaluator._wait_for_first_worker`; the loggers get
+    their own handlers back as soon as a worker connects."""
+
+    LOGGERS = ("distributed", "dask_jobqueue", "tornado", "tornado.application", "asyncio")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.lines: list[str] = []
+        self._saved: dict[str, tuple[list[logging.Handler], bool]] = {}
+
+    @classmethod
+    def install(cls) -> _BatchErrors:
+        handler = cls()
+        for name in cls.LOGGERS:
+            logger = logging.getLogger(name)
+            handler._saved[name] = (list(logger.handlers), logger.propagate)
+            logger.handlers = [handler]
+            logger.propagate = False
+        return handler
+
+    def remove(self) -> None:
+        for name, (handlers, propagate) in self._saved.items():
+            logger = logging.getLogger(name)
+            logger.handlers, logger.propagate = handlers, propagate
+        self._saved.clear()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        text = str(error) if error is not None else record.getMessage()
+        if "stderr:" in text:  # dask-jobqueue's message for a failed submit command ends with its stderr
+            lines = [line.strip() for line in text.split("stderr:", 1)[1].splitlines() if line.strip()]
+        else:
+            lines = [text.strip().splitlines()[0][:300]] if text.strip() else []
+        for line in lines:
+            if line not in self.lines:
+                self.lines.append(line)
+        del self.lines[:-5]
+
+    def text(self) -> str:
+        return " | ".join(self.lines)
+
+
+def _write_job_script(cluster: Any) -> str:
+    """The batch script the cluster submits, written to a new temporary file (its path is returned)."""
+    import tempfile
+
+    try:
+        script = cluster.job_script()
+    except Exception as exc:  # noqa: BLE001 -- the path is a hint; its absence must not hide the real error
+        return f"(not available: {type(exc).__name__}: {exc})"
+    handle, path = tempfile.mkstemp(prefix="lcsim-job-", suffix=".sh", text=True)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(script)
+    return path
 
 
 def _lost(what: str, exc: BaseException) -> BackendError:

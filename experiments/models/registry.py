@@ -72,6 +72,9 @@ def lcsim_spec() -> ModelSpec:
         resolve=_resolve_lcsim,
         description="regional learning-community model (sim), one run per call via experiments.execution.replicates.run_one",
         output_meaning=dict(SUMMARY_FIELDS),
+        # continued_by_school_yN is read at month 12 N: a shorter horizon leaves it undefined (NaN)
+        output_needs={name: ("horizon_months", 12 * int(name.rsplit("_y", 1)[1])) for name in SUMMARY_FIELDS
+                      if name.startswith("continued_by_school_y")},
     )
 
 

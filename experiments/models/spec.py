@@ -51,6 +51,9 @@ class ModelSpec:
     resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     description: str = ""
     output_meaning: Mapping[str, str] = field(default_factory=dict)
+    #: Outputs defined only when an input reaches a value: ``{"continued_by_school_y5": ("horizon_months", 60)}``
+    #: (a study that can never reach it is refused before any run, one that sometimes does is warned).
+    output_needs: Mapping[str, tuple[str, float]] = field(default_factory=dict)
 
 
 __all__ = ["FactorInfo", "ModelFunction", "ModelSpec"]

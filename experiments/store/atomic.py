@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.store.folders import KINDS, MARKER_FILE, busy_message, folder_kind, lock_state, write_marker
+from experiments.store.folders import (KINDS, MARKER_FILE, busy_message, folder_kind, lock_state, staging_path,
+                                       write_marker)
 from experiments.store.manifest import MANIFEST_FILE
 
 
@@ -149,7 +150,7 @@ def staged_folder(out: Path, force: bool = False, kind: str = "run") -> Iterator
     check_out_dir(out, force, kind)
     created = [p for p in reversed(out.absolute().parents) if not p.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = staging_path(out)
     staging.mkdir()
     try:
         write_marker(staging, kind)

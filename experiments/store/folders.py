@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import uuid
 from pathlib import Path
 from typing import Any
 
-from experiments.store.manifest import MANIFEST_FILE
+from experiments.store.manifest import MANIFEST_FILE, MARKER_FILE, STAGING_NAME
 
-MARKER_FILE = ".lcsim-folder.json"
 MARKER_FORMAT = "lcsim-folder/1"
 LOCK_FILE = "writer.lock"
 
@@ -125,6 +126,43 @@ def lock_state(folder: Path) -> tuple[str, dict[str, Any]]:
     return "live", holder
 
 
+def staging_path(out: Path, purpose: str = "partial") -> Path:
+    """A fresh name for the hidden folder in which ``out`` is built (not created): ``.<name>.<purpose>-<pid>-<hex>``
+    beside it.  Staging folders of the same ``out`` left by a killed process are removed first."""
+    out = Path(out)
+    remove_stale_staging(out)
+    return out.parent / f".{out.name}.{purpose}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Delete the staging folders of ``out`` whose process is gone (SIGKILL runs no clean-up); return them.
+
+    Only folders this tool made are touched: the name must match :data:`STAGING_NAME` for ``out`` and the
+    folder must hold this tool's marker or nothing at all.  A folder whose pid runs is kept unless that
+    process started after the folder was last changed (a reused pid).
+    """
+    out = Path(out)
+    removed = []
+    if not out.parent.is_dir():
+        return removed
+    for path in out.parent.iterdir():
+        match = STAGING_NAME.match(path.name)
+        if not match or match["name"] != out.name or not path.is_dir():
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid():
+            continue
+        if _alive(pid):
+            started = process_started(pid)
+            if started is None or started <= path.stat().st_mtime:
+                continue  # its writer may still be at work
+        if not (path / MARKER_FILE).is_file() and any(path.iterdir()):
+            continue  # not recognisably ours: leave it
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def busy_message(folder: Path, state: str, holder: dict[str, Any]) -> str:
     """Why a locked folder is refused and how to go on."""
     pid = holder.get("pid")
@@ -136,4 +174,4 @@ def busy_message(folder: Path, state: str, holder: dict[str, Any]) -> str:
 
 
 __all__ = ["KINDS", "LOCK_FILE", "MARKER_FILE", "MARKER_FORMAT", "busy_message", "folder_kind", "lock_record",
-           "lock_state", "process_started", "write_marker"]
+           "lock_state", "process_started", "remove_stale_staging", "staging_path", "write_marker"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
@@ -18,6 +19,11 @@ from typing import Any
 
 
 MANIFEST_FILE = "manifest.json"
+#: The file that marks a folder as this tool's (experiments.store.folders reads and writes it).
+MARKER_FILE = ".lcsim-folder.json"
+#: Hidden folders the tool builds a result in before it moves it into place (experiments.store.folders):
+#: ".<name>.<purpose>-<pid>-<8 hex digits>".
+STAGING_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<purpose>partial|replacing)-(?P<pid>\d+)-[0-9a-f]{8}$")
 
 
 #: Distributions whose versions go into the manifest (distribution names as pip knows them).
@@ -56,10 +62,21 @@ def git_state(directory: Path | None = None) -> dict[str, Any]:
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain")
+    changed = None if status is None else [line for line in status.splitlines()
+                                           if line.strip() and not _written_by_this_tool(directory, line)]
     return {
         "commit": commit.strip() if commit else None,
-        "dirty": (status.strip() != "") if status is not None else None,
+        "dirty": bool(changed) if changed is not None else None,
     }
+
+
+def _written_by_this_tool(directory: Path, status_line: str) -> bool:
+    """An untracked result folder of this tool (its marker inside) or one of its staging folders: a ``--out``
+    inside the checkout does not make the code count as changed."""
+    if not status_line.startswith("?? "):
+        return False
+    path = directory / status_line[3:].strip().strip('"').rstrip("/")
+    return bool(STAGING_NAME.match(path.name)) or (path / MARKER_FILE).is_file()
 
 
 def file_sha256(path: Path) -> str:

@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.execution.chunks import ChunkResult
-from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, write_marker
+from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, staging_path, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 from experiments.store.atomic import TEMP_PREFIX, atomic_write_bytes, atomic_write_json, atomic_write_parquet, atomic_write_text
 
@@ -90,7 +89,7 @@ class RunSet:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.parent / f".{path.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        staging = staging_path(path)
         staging.mkdir()
         try:
             for sub in (DESIGN_DIR, PARTS_DIR, FAILURES_DIR):

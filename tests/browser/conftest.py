@@ -58,7 +58,11 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def results_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results folder with one finished run set: a 3 x 2 factorial sweep of the cheap linear test model,
-    5 replicates per point (the run-set page browses it)."""
+    5 replicates per point, analysed (its ranking table) and with a discovered box for y >= 1.5 (x2 high):
+    the run-set page browses all three."""
+    from typer.testing import CliRunner
+
+    from experiments.cli import app
     from experiments.execution.study import run_study
     from experiments.config.study import study_from_dict
 
@@ -66,10 +70,12 @@ def results_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = study_from_dict(
         {"name": "tiny_sweep", "description": "y = x1 + 2 x2 + noise", "seed": 5, "replicates": 5,
          "model": "linear_noise", "design": "factorial", "levels": {"x1": [0.0, 0.5, 1.0], "x2": [0.0, 1.0]},
-         "parameters": {"noise_sd": 0.3}},
+         "parameters": {"noise_sd": 0.3}, "analysis": {"bootstrap": 100}},
         "sweep", source="tests/browser/conftest.py",
     )
-    run_study(config, root / "tiny_sweep", backend="serial", analyse=False)
+    run_study(config, root / "tiny_sweep", backend="serial", analyse=True)
+    found = CliRunner().invoke(app, ["discover", str(root / "tiny_sweep"), "--output", "y", "--above", "1.5"])
+    assert found.exit_code == 0, found.output
     return root
 
 

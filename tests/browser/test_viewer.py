@@ -1,5 +1,6 @@
 """The viewer in a real browser: the live page renders its figures, a slider reaches the model through
-Reset, stepping changes a displayed figure; the run-set page shows a design point's replicates.
+Reset, stepping changes a displayed figure; the run-set page shows a design point's replicates, the study's
+ranking table and the box scenario discovery found.
 
 Run with tests/browser/run_tests.sh (make test-browser).  Screenshots: results/browser/.
 """
@@ -135,6 +136,17 @@ def test_run_set_page_shows_the_replicates_of_a_design_point(page, viewer_url: s
     expect(view).to_contain_text("n = 5")
     expect(view.locator(".solara-data-table__viewport tbody tr")).to_have_count(5)  # one row per replicate
     page.screenshot(path=str(shots / "runsets.png"), full_page=True)
+
+    # The study's ranking of the factors (x2 has twice x1's slope) and the box `lcsim discover` found for
+    # y >= 1.5: x2 at its upper level, every case covered.
+    ranking = page.locator(".lcsim-ranking")
+    expect(ranking).to_contain_text("Ranking: y")
+    expect(ranking.locator("tr", has_text="x2")).to_have_count(1)
+    discovery = page.locator(".lcsim-discovery")
+    expect(discovery).to_contain_text("Scenario discovery")
+    expect(discovery.locator(".lcsim-discovery-limits tr", has_text="x2")).to_have_count(1)
+    expect(discovery).to_contain_text("coverage 1.000, density 1.000")
+    expect(page.locator("img.lcsim-discovery-chart").first).to_be_visible()
 
     page.get_by_role("button", name="Live model").click()
     expect(page.locator(".lcsim-readout-state")).to_contain_text("month 0 of 120")
