@@ -184,9 +184,10 @@ class Pilot(Agent):
             firm.join(self)
         # prior ties (Bruneel, D'Este & Salter 2010): the school's best-tied teacher to the partner firms
         # when the pilot is proposed (no draws; the coach assign_coaches would pick first)
-        partner_keys = [firm.key for firm in partners]
+        # (only teachers tied to a partner can be the best tied: the others count 0)
+        ties = model.network.strength_to_each([firm.key for firm in partners])
         self.ties_at_proposal = max(
-            (model.network.mean_strength_between([t.key], partner_keys) for t in model.school.teachers), default=0.0
+            (strength for key, strength in ties.items() if key in model.school.teacher_by_key), default=0.0
         )
 
     # ------------------------------------------------------------------ state queries
