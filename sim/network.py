@@ -143,6 +143,15 @@ class TieNetwork:
                 totals[person] = totals.get(person, 0.0) + _total(tie) / 4.0
         return {person: total / len(group) for person, total in totals.items()}
 
+    def strongest_tie(self, person: Hashable, among) -> float:
+        """The strength of ``person``'s strongest tie to anyone in ``among`` (a set or dict); 0 with none."""
+        best = 0.0
+        for other, tie in self._adj.get(person, {}).items():
+            if other in among:
+                self._catch_up(tie)
+                best = max(best, _total(tie) / 4.0)
+        return best
+
     def meet(self, people: Iterable[Hashable], fixed_place: bool) -> None:
         """A meeting: the people present, in their seating order, sit at tables of at most ``table_size``
         (as few tables as that allows, of near-equal size, filled in order), and everyone at a table

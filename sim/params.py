@@ -518,6 +518,17 @@ class Params(BaseModel):
         source=f"{SEED}, Smart Farming: 'volgens hen zouden dan wel enkele afspraken moeten worden gemaakt en "
         "nagekomen'",
     )
+    firm_weight_school_network: float = param(
+        0.1, unit="commitment per unit tie strength", plausible=(0.0, 0.3), ge=0.0, le=1.0, group="decision",
+        description="A firm's target commitment to a pilot run by the school rises by this x (its network within the "
+        "school - 0.5), where its network within the school is its strongest tie to a teacher now at the school "
+        "(Entrepreneur.network_in_school): ties built in runs raise it, a departing teacher takes his ties along. "
+        "No source gives a size; the firms named this condition in the same list as clear agreements, unranked, "
+        "so it gets firm_weight_clarity's weight (0.1) and the same centring at the middle of the scale.",
+        source=f"{SEED}, Smart Farming, a condition the firms set for continuing: 'Een goed netwerk binnen Terra', in one "
+        "list with 'Duidelijke financiële afspraken' and 'Goede communicatie vanuit Terra'; value an assumption "
+        "(firm_weight_clarity's)",
+    )
 
     # ----------------------------------------------------------------------------- mechanisms added in model v2
     troops_gap_tolerance: float = param(

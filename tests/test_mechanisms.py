@@ -328,6 +328,8 @@ def test_firms_lose_patience_with_an_unresponsive_school():
     # ... though it still values the pilot: commitment moved 4 x 10% towards its target (quality 0, clarity 1)
     p = model.params
     target = 0.2 + 0.3 * p.agenda_strength + 0.6 * 0.0 + 0.2 * 0.0 - 0.1 + p.firm_weight_clarity * 0.5
+    target += p.firm_weight_school_network * (0.0 - 0.5)  # no ties to any teacher yet
+    assert firm.network_in_school() == 0.0
     assert firm.commitment[pilot] == pytest.approx(target + (0.8 - target) * 0.9**4)
 
 
@@ -474,7 +476,7 @@ def test_other_providers_weigh_quality_satisfaction_and_margin_only():
 
 def test_clear_agreements_raise_a_firms_target_commitment():
     """target = 0.2 + 0.3 x agenda + 0.6 x value + 0.2 x hiring - effort + w x (clarity - 0.5); 10% of the gap a month."""
-    model = make_model(49, agenda_strength=0.5, firm_weight_clarity=0.1)
+    model = make_model(49, agenda_strength=0.5, firm_weight_clarity=0.1, firm_weight_school_network=0.0)
     firm = model.entrepreneurs[0]
     pilot = evaluating_school_pilot(model)  # runs 1: value = quality
     pilot.quality = 0.5
@@ -767,3 +769,68 @@ def test_recruit_learners_exact_for_each_kind_of_run():
     theirs = model.recruit_learners(rival)
     assert len(theirs) == 12 and all(p.external for p in theirs)
     assert not set(theirs) & set(model.students)  # the rival's students are not the school's
+
+
+# ---------------------------------------------------------------------------------------- the firms' network within the school (issue 12)
+def _tie(model, a, b, strength):
+    """A tie between a and b with all four proximities at ``strength``."""
+    model.network.connect(a, b)
+    for dim in ("physical", "cognitive", "organisational", "social"):
+        model.network.graph[a][b][dim] = strength
+
+
+def test_a_firms_network_in_the_school_is_its_strongest_tie_to_a_teacher_still_there():
+    model = make_model(51)
+    firm = model.entrepreneurs[0]
+    other_firm = model.entrepreneurs[1]
+    first, second = model.school.teachers[:2]
+    assert firm.network_in_school() == 0.0  # no ties yet
+    _tie(model, first.key, firm.key, 0.8)
+    _tie(model, second.key, firm.key, 0.3)
+    _tie(model, other_firm.key, firm.key, 0.9)  # a tie to another firm is no network within the school
+    assert firm.network_in_school() == pytest.approx(0.8)
+    # the best-tied teacher leaves and takes the tie along ('Als de expert weg was, verdween ook de kennis')
+    model.school.teachers.remove(first)
+    model.network.remove_person(first.key)
+    assert firm.network_in_school() == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("provider", [SCHOOL, ADULT_ARM])
+def test_a_good_network_in_the_school_raises_commitment_to_a_school_run_pilot_only(provider):
+    """target = 0.2 + 0.3 x agenda + 0.6 x value + 0.2 x hiring - effort + w_c x (clarity - 0.5)
+    + w_n x (network within the school - 0.5) for a school-run pilot; 10% of the gap a month."""
+    model = make_model(52, agenda_strength=0.5, firm_weight_clarity=0.1, firm_weight_school_network=0.2)
+    firm = model.entrepreneurs[0]
+    pilot = evaluating_school_pilot(model)
+    pilot.provider = provider
+    pilot.quality = 0.5
+    pilot.clarity = 1.0
+    firm.commitment[pilot] = 0.0
+    firm.hiring_value[pilot] = 0.0
+    firm.pilots = [pilot]
+    _tie(model, model.school.teachers[0].key, firm.key, 0.9)
+    firm.update_commitment()
+    target = 0.2 + 0.3 * 0.5 + 0.6 * 0.5 + 0.0 - 0.1 + 0.1 * 0.5
+    if provider == SCHOOL:
+        target += 0.2 * (0.9 - 0.5)
+    assert firm.commitment[pilot] == pytest.approx(0.1 * target)
+
+
+def test_losing_the_best_tied_teacher_lowers_the_firms_commitment_to_the_school_pilot():
+    model = make_model(53)
+    firm = model.entrepreneurs[0]
+    pilot = evaluating_school_pilot(model)
+    firm.pilots = [pilot]
+    best = model.school.teachers[0]
+    _tie(model, best.key, firm.key, 0.9)
+    _tie(model, model.school.teachers[1].key, firm.key, 0.2)
+    firm.commitment[pilot] = 0.5
+    firm.update_commitment()
+    kept = firm.commitment[pilot]
+    firm.commitment[pilot] = 0.5
+    model.school.teachers.remove(best)
+    model.network.remove_person(best.key)
+    firm.update_commitment()
+    lost = firm.commitment[pilot]
+    w = model.params.firm_weight_school_network
+    assert kept - lost == pytest.approx(model.params.firm_commitment_adjustment * w * (0.9 - 0.2))

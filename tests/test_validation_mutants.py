@@ -219,3 +219,15 @@ def test_literature_check_passes_on_a_model_with_its_mechanism(plan, check, mode
     ens = v.run_ensembles({"baseline": plan["baseline"]}, CONTROL_REPLICATES, SEED, model=model)
     result = getattr(v, check)(ens)
     assert result.passed, result
+
+
+def test_l2_and_l3_fail_without_the_firms_network_in_the_school(plan):
+    """Mutant of the firms' network within the school (issue 12, Entrepreneur.network_in_school): with its
+    weight at 0 ties reach the decision only through run quality, and a departing best-tied coach takes
+    nothing the firms weigh.  L2 and L3 fail.  They fail on the model with the mechanism too (its weight is a
+    moderate assumption, 0.1; docs/validation.md gives the figures), so this mutant shows the off-state
+    only; the rule itself is pinned by the exact-value tests in tests/test_mechanisms.py."""
+    ens = _mutate(plan, ["baseline"], REGION_REPLICATES, firm_weight_school_network=0.0)
+    for check in (v.check_boundary_spanner, v.check_prior_ties):
+        result = check(ens)
+        assert not result.passed, result

@@ -84,7 +84,9 @@ class Entrepreneur(Agent):
                    + firm_weight_value x value     (the quality of the runs so far; 0.5 before the first)
                    + firm_weight_hiring x hiring value  (future staff met)
                    - effort_<complexity>
-                   + firm_weight_clarity x (clarity - 0.5)  (clear agreements),  clipped to 0-1.
+                   + firm_weight_clarity x (clarity - 0.5)  (clear agreements)
+                   + firm_weight_school_network x (network within the school - 0.5)  (school-run pilots only;
+                     ``network_in_school``),  clipped to 0-1.
         Separately, each month in which the pilot's provider is the school and its responsiveness
         (``school_response``, read once a month for all firms) is
         below ``unresponsive_threshold`` counts against patience (a responsive month resets the count); when the count exceeds
@@ -96,6 +98,7 @@ class Entrepreneur(Agent):
         if school_response is None:
             school_response = self.model.school.responsiveness()
         anchor = p.firm_commitment_base + p.firm_weight_agenda * p.agenda_strength
+        network_term = p.firm_weight_school_network * (self.network_in_school() - 0.5)
         for pilot in self.pilots:
             if pilot.phase not in ALIVE:
                 continue
@@ -103,6 +106,8 @@ class Entrepreneur(Agent):
             target = anchor + p.firm_weight_value * value + p.firm_weight_hiring * self.hiring_value[pilot]
             target -= effort(p, pilot.complexity)
             target += p.firm_weight_clarity * (pilot.clarity - 0.5)  # agreements kept or not
+            if pilot.provider == SCHOOL:
+                target += network_term  # 'Een goed netwerk binnen Terra'
             target = min(1.0, max(0.0, target))
             change = p.firm_commitment_adjustment * (target - self.commitment[pilot])
             self.commitment[pilot] += change
@@ -113,6 +118,15 @@ class Entrepreneur(Agent):
                     self.gave_up_on_school[pilot] = True
             else:
                 self.unresponsive_months[pilot] = 0
+
+    def network_in_school(self) -> float:
+        """The firm's network within the school (0-1): its strongest tie to a teacher now at the school.
+
+        Ties grow in the runs and meetings the firm shares with teachers and leave with a departing teacher
+        (``TieNetwork.remove_person``).  Smart Farming, the firms' conditions for continuing: 'Een goed
+        netwerk binnen Terra'."""
+        # only teachers tied to the firm can be the strongest: the others count 0
+        return self.model.network.strongest_tie(self.key, self.model.school.teacher_by_key)
 
     def be_mediated(self, pilot: Pilot, share: float, restore_patience: bool = True) -> None:
         """The cooperative mediates: commitment closes ``share`` of its gap to 1; patience restored."""
