@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from mesa import Agent, Model
+from mesa.agent import AgentSet
 
 from sim.agents import Cooperative, Entrepreneur, Government, School, Student
 from sim.agents.student import Track
@@ -53,13 +54,23 @@ class LearningCommunityModel(Model):
             meeting_gain=p.meeting_tie_gain,
             decay_per_month=p.tie_decay_per_month,
             active_threshold=p.active_tie_threshold,
+            table_size=p.meeting_table_size,
+            drop_strength=p.tie_drop_strength,
         )
-        self.pilots: list[Pilot] = []
+        self.pilots: list[Pilot] = []  # every pilot ever proposed, for the outputs
+        # The pilots that still act, in the order they were proposed: alive, or faded with a subsidy
+        # clock still running (``track_pilot``).  Only these are stepped; a faded pilot is counted in
+        # the tallies below and stays in ``pilots``, and comes back here if revived.
+        self.live_pilots = AgentSet([], random=self.random)
+        self.pilot_order = self.live_pilots  # this month's random order of live pilots (processes 4, 5, 9)
+        self.settled_pilots: set[Pilot] = set()
+        self.settled_started = 0
+        self.settled_shocked = 0
         self.school = School(self)
         self.government = Government(self)
         self.cooperative = Cooperative(self)
         # Cached lists: indexing an AgentSet builds a list on every call in Mesa 3.3.
-        self.entrepreneurs = [Entrepreneur(self) for _ in range(p.entrepreneur_count)]
+        self.entrepreneurs = [Entrepreneur(self, serial=i) for i in range(p.entrepreneur_count)]
         self.students: list[Student] = []
         self.completed_school_runs: list[float] = []
         self.knowledge_created = 0.0
@@ -104,14 +115,23 @@ class LearningCommunityModel(Model):
         """3. Ties decay; the community meets; firms raise questions; the cooperative sets the agenda."""
         self.network.decay()
         self.cooperative.convene_meeting()
-        self.agents_by_type[Entrepreneur].shuffle_do("raise_question")
+        # one batch of draws: which firms have a question this month, asked in a random order
+        chance = self.params.question_rate_per_year / 12.0
+        asking = self.rng.random(len(self.entrepreneurs)) < chance
+        order = self.entrepreneurs.copy()
+        self.random.shuffle(order)
+        for firm in order:
+            if asking[firm.serial]:
+                firm.raise_question()
         self.cooperative.set_agenda()
 
     def match_pilots(self) -> None:
         """4. Proposed pilots ask for room; at a start month ready pilots look for money, coaches and
         learners (Pilot.ask_for_room, Pilot.try_start_run); pilots waiting too long give up."""
         school_month = self.month % 12
-        for pilot in self._shuffled(self.pilots):
+        # One random order of the live pilots for this month's matching, runs and decisions.
+        self.pilot_order = self.live_pilots.shuffle()
+        for pilot in self.pilot_order:
             pilot.ask_for_room()
             if pilot.in_run or school_month not in (SEPTEMBER, FEBRUARY):
                 continue
@@ -119,16 +139,19 @@ class LearningCommunityModel(Model):
                 continue  # only semester runs fit in the second half of the school year
             if pilot.phase in WAITING_TO_START or pilot.phase is Phase.STRUCTURAL:
                 pilot.try_start_run()
-        for pilot in self.pilots:
+        for pilot in list(self.live_pilots):
             pilot.give_up_waiting()
 
     def run_pilots(self) -> None:
         """5. Running pilots produce learning, quality and knowledge (Pilot.run_month)."""
-        self.agents_by_type[Pilot].shuffle_do("run_month")
+        self.pilot_order.do("run_month")
 
     def update_commitment(self) -> None:
         """6. Firms weigh value against effort and lose patience (Entrepreneur.update_commitment)."""
-        self.agents_by_type[Entrepreneur].shuffle_do("update_commitment")
+        # each firm weighs only its own pilots, so the order does not matter; the school answers all alike
+        school_response = self.school.responsiveness()
+        for firm in self.entrepreneurs:
+            firm.update_commitment(school_response)
 
     def monitor_and_intervene(self) -> None:
         """7. The cooperative monitors and intervenes early (Cooperative.monitor_and_intervene)."""
@@ -140,20 +163,20 @@ class LearningCommunityModel(Model):
             self.school.start_budget_year()
             self.government.start_budget_year()
             self.cooperative.start_budget_year()
-        for pilot in self.pilots:
+        for pilot in list(self.live_pilots):
             pilot.count_down_subsidy()
         self.government.open_call()
 
     def decide_continuations(self) -> None:
         """9. Pilots whose run ended are continued, made structural, taken over or faded."""
-        self.agents_by_type[Pilot].shuffle_do("decide_continuation")
+        self.pilot_order.do("decide_continuation")
 
     def embed(self) -> None:
         """10. Runs with the school raise embedding; a school without pilots of its own loses it."""
         for quality in self.completed_school_runs:
             self.school.embed_run(quality)
         self.completed_school_runs.clear()
-        if not any(pilot.with_school for pilot in self.pilots):
+        if not any(pilot.with_school for pilot in self.live_pilots):
             self.school.erode_embedding()
 
     def enrol(self) -> None:
@@ -171,38 +194,48 @@ class LearningCommunityModel(Model):
         factor = (1.0 + p.demographic_trend) ** year
         bol = int(round(p.bol_intake_per_year * factor))
         bbl = int(round(p.bbl_intake_per_year * factor))
-        for student in [s for s in self.students if s.has_graduated(year)]:
-            self.students.remove(student)
-            student.remove()
+        staying = []
+        for student in self.students:  # graduates leave, in one pass
+            if student.has_graduated(year):
+                student.remove()
+            else:
+                staying.append(student)
+        self.students = staying
         drawn_to_school = 0
         drawn_away = 0
-        for pilot in self.pilots:
+        for pilot in self.pilots:  # faded electives still draw students for a while (and may revive)
             drawn = pilot.draw_students(bol)  # negative: they enrol at the rival school instead
             if drawn >= 0:
                 drawn_to_school += drawn
-                self.students.extend(Student(self, Track.BOL, year, drawn_by=pilot.index) for _ in range(drawn))
+                self.enrol_cohort(Track.BOL, year, drawn, drawn_by=pilot.index)
             else:
                 drawn_away -= drawn
             pilot.consider_revival(drawn)
         # students the rival's electives draw away come out of the school's own BOL intake
         bol = max(0, bol - drawn_away)
-        self.students.extend(Student(self, Track.BOL, year) for _ in range(bol))
-        self.students.extend(Student(self, Track.BBL, year) for _ in range(bbl))
+        self.enrol_cohort(Track.BOL, year, bol)
+        self.enrol_cohort(Track.BBL, year, bbl)
         self.intake = bol + bbl + drawn_to_school
 
     def collect(self) -> None:
         """12. Record this month's series into preallocated arrays (cheaper than a DataCollector)."""
         t = self.month
         series = self.series
-        for pilot in self.pilots:
+        alive_with_school = started = with_adult_arm = taken_over = 0
+        for pilot in self.live_pilots:
             series[f"phase_{pilot.phase.value}"][t] += 1
-        alive_with_school = sum(1 for pilot in self.pilots if pilot.with_school)
-        started = sum(1 for pilot in self.pilots if pilot.started)
+            alive_with_school += pilot.with_school
+            started += pilot.started
+            fate = pilot.fate_class()
+            with_adult_arm += fate is Fate.ADULT_ARM
+            taken_over += fate is Fate.TAKEN_OVER
+        # settled pilots (faded, subsidy over) are counted, not visited
+        series[f"phase_{Phase.FADED.value}"][t] += len(self.settled_pilots)
+        started += self.settled_started
         series["pilots_started"][t] = started
         series["alive_with_school"][t] = alive_with_school
-        fates = [pilot.fate_class() for pilot in self.pilots]
-        series["with_adult_arm"][t] = sum(1 for fate in fates if fate is Fate.ADULT_ARM)
-        series["taken_over_by_others"][t] = sum(1 for fate in fates if fate is Fate.TAKEN_OVER)
+        series["with_adult_arm"][t] = with_adult_arm
+        series["taken_over_by_others"][t] = taken_over
         series["school_commitment"][t] = self.school.commitment()
         series["embedding"][t] = self.school.embedding
         series["interim"][t] = 1.0 if self.school.in_interim else 0.0
@@ -219,6 +252,27 @@ class LearningCommunityModel(Model):
     # ================================================================== services for agents
     def add_pilot(self, pilot: Pilot) -> None:
         self.pilots.append(pilot)
+        self.live_pilots.add(pilot)
+
+    def track_pilot(self, pilot: Pilot) -> None:
+        """Step a pilot while it still acts; a faded one whose subsidy clock has run out settles.
+
+        Called when a pilot fades, when its subsidy clock stops and when it is revived.  A settled
+        pilot does nothing any process would see until an intake revives it (``enrol`` visits all
+        pilots), so it leaves ``live_pilots`` and is counted in the settled tallies instead.
+        """
+        settles = pilot.phase is Phase.FADED and pilot.subsidy_months_left == 0
+        if settles and pilot not in self.settled_pilots:
+            self.live_pilots.discard(pilot)
+            self.settled_pilots.add(pilot)
+            self.settled_started += pilot.started
+            self.settled_shocked += pilot.shocked
+        elif not settles and pilot in self.settled_pilots:
+            self.settled_pilots.discard(pilot)
+            self.settled_started -= pilot.started
+            self.settled_shocked -= pilot.shocked
+            # back among the live pilots in the order they were proposed (revivals are rare)
+            self.live_pilots = AgentSet(sorted([*self.live_pilots, pilot], key=lambda p: p.index), random=self.random)
 
     def propose_pilot(
         self,
@@ -255,17 +309,21 @@ class LearningCommunityModel(Model):
         return pilot
 
     def alive_pilot_count(self) -> int:
-        return sum(1 for pilot in self.pilots if pilot.phase in ALIVE)
+        """Pilots alive now (all of them are live pilots)."""
+        return sum(1 for pilot in self.live_pilots if pilot.phase in ALIVE)
 
     def random_entrepreneur(self, exclude: Entrepreneur | None = None) -> Entrepreneur | None:
-        candidates = [firm for firm in self.entrepreneurs if firm is not exclude]
-        if not candidates:
+        firms = self.entrepreneurs
+        if exclude is None:
+            return firms[int(self.rng.integers(len(firms)))] if firms else None
+        if len(firms) < 2:
             return None
-        return candidates[int(self.rng.integers(len(candidates)))]
+        pick = int(self.rng.integers(len(firms) - 1))  # uniform over the others, without a copy
+        return firms[pick + (pick >= exclude.serial)]
 
     def mark_shock(self) -> None:
         """A director change is a shock to every live pilot that has run (for resilience)."""
-        for pilot in self.pilots:
+        for pilot in self.live_pilots:
             if pilot.started and pilot.phase in ALIVE:
                 pilot.shocked = True
 
@@ -335,9 +393,11 @@ class LearningCommunityModel(Model):
             coaches = sum(1 for key in pilot.team if key[0] == "teacher")
             capacity = int(coaches * self.params.coaching_capacity)
             initial: list[Student] = []
-            for student in self._shuffled(self.students):
+            students = self.students
+            for i in self.rng.permutation(len(students)):  # a random order, without copying the list
                 if len(initial) >= capacity:
                     break
+                student = students[i]
                 if not student.in_pilot and student.chooses_agenda_item():
                     initial.append(student)
             learners += initial
@@ -379,7 +439,7 @@ class LearningCommunityModel(Model):
           change or subsidy end survived); the embedding alone while nothing was shocked.
         """
         p = self.params
-        live = [pilot for pilot in self.pilots if pilot.alive]
+        live = [pilot for pilot in self.live_pilots if pilot.alive]
         kinds = 0
         if live:
             kinds += any(pilot.provider == SCHOOL or pilot.school_in_this_run for pilot in live)
@@ -394,9 +454,10 @@ class LearningCommunityModel(Model):
         rhythm = 1.0 / (1.0 + p.meeting_interval_months / 3.0)
         in_use = sum(1 for pilot in live if pilot.in_run or pilot.phase is Phase.STRUCTURAL) / len(live) if live else 0.0
         facilitation = 0.5 * rhythm + 0.5 * in_use
-        shocked = [pilot for pilot in self.pilots if pilot.shocked]
-        if shocked:
-            survived = sum(1 for pilot in shocked if pilot.alive) / len(shocked)
+        shocked = [pilot for pilot in self.live_pilots if pilot.shocked]
+        shocked_count = len(shocked) + self.settled_shocked  # settled pilots are faded: none survived
+        if shocked_count:
+            survived = sum(1 for pilot in shocked if pilot.alive) / shocked_count
             resilience = 0.5 * self.school.embedding + 0.5 * survived
         else:
             resilience = self.school.embedding
@@ -406,9 +467,16 @@ class LearningCommunityModel(Model):
     def _enrol_initial_cohorts(self) -> None:
         p = self.params
         for cohort in (-2, -1, 0):
-            self.students.extend(Student(self, Track.BOL, cohort) for _ in range(p.bol_intake_per_year))
+            self.enrol_cohort(Track.BOL, cohort, p.bol_intake_per_year)
         for cohort in (-1, 0):
-            self.students.extend(Student(self, Track.BBL, cohort) for _ in range(p.bbl_intake_per_year))
+            self.enrol_cohort(Track.BBL, cohort, p.bbl_intake_per_year)
+
+    def enrol_cohort(self, track: Track, cohort: int, count: int, drawn_by: int | None = None) -> None:
+        """``count`` new students of one track and cohort; their interests are drawn in one batch."""
+        interests = self.rng.random(count)
+        self.students.extend(
+            Student(self, track, cohort, drawn_by=drawn_by, interest=float(interest)) for interest in interests
+        )
 
     def _propose_initial_pilots(self) -> None:
         """The pilots on the table at the start, funded by the running programme (RIF 2014); with chance
@@ -424,10 +492,6 @@ class LearningCommunityModel(Model):
             # the programme may have arranged the teachers' time already (no draw when it never does)
             if p.initial_room_granted > 0.0 and self.rng.random() < p.initial_room_granted:
                 pilot.room_granted = True
-
-    def _shuffled(self, items: list) -> list:
-        order = self.rng.permutation(len(items))
-        return [items[i] for i in order]
 
     # ================================================================== outcome
     def outcome(self) -> RunOutcome:

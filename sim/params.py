@@ -315,6 +315,20 @@ class Params(BaseModel):
         description="Share of the distance to full proximity closed at one meeting.",
         source="SKIN (Gilbert, Pyka & Ahrweiler 2001): partnering strengthens ties with use",
     )
+    meeting_table_size: int = param(
+        6, unit="people", plausible=(3, 12), ge=2, le=1_000_000, group="network",
+        description="Most people who talk together at a community meeting: attendees sit at tables of at most "
+        "this many (the people of one pilot together) and ties grow only between people at the same table.",
+        source=f"{SEED}: the Kenniswerkplaats's 'vaste werkgroep' in which every partner is represented; "
+        "Dunbar (1998): a support clique of about 5 people; free conversations rarely hold more than four "
+        "(Dunbar, Duncan & Nettle 1995); value an assumption (model v2: everyone with everyone)",
+    )
+    tie_drop_strength: float = param(
+        0.25, unit="0-1", plausible=(0.0, 0.3), ge=0.0, le=1.0, group="network",
+        description="Strength below which a tie is forgotten at the monthly decay (0: ties are never dropped).",
+        source="Burt (2000), 'Decay functions', Social Networks 22: most new ties decay within a few years "
+        "unless they are used; value = active_tie_threshold (a tie no longer active is no longer kept up)",
+    )
     tie_decay_per_month: float = param(
         0.02, unit="share/month", plausible=(0.0, 0.1), ge=0.0, le=1.0, group="network",
         description="Monthly loss of social and cognitive proximity of a tie.",

@@ -184,9 +184,10 @@ class Pilot(Agent):
             firm.join(self)
         # prior ties (Bruneel, D'Este & Salter 2010): the school's best-tied teacher to the partner firms
         # when the pilot is proposed (no draws; the coach assign_coaches would pick first)
-        partner_keys = [firm.key for firm in partners]
+        # (only teachers tied to a partner can be the best tied: the others count 0)
+        ties = model.network.strength_to_each([firm.key for firm in partners])
         self.ties_at_proposal = max(
-            (model.network.mean_strength_between([t.key], partner_keys) for t in model.school.teachers), default=0.0
+            (strength for key, strength in ties.items() if key in model.school.teacher_by_key), default=0.0
         )
 
     # ------------------------------------------------------------------ state queries
@@ -598,6 +599,7 @@ class Pilot(Agent):
         self.release()
         self._note_first_decision()
         self.model.cooperative.reflect_on_fade(self)
+        self.model.track_pilot(self)
 
     def release(self) -> None:
         """The pilot leaves its current hands: free its coaches and learners, stop any run."""
@@ -685,6 +687,7 @@ class Pilot(Agent):
         self.phase = Phase.REVIVED
         self.revivals += 1
         self.ready_since = self.model.month
+        self.model.track_pilot(self)
 
     # ------------------------------------------------------------------ 8. subsidy clock
     def count_down_subsidy(self) -> None:
@@ -695,6 +698,7 @@ class Pilot(Agent):
                 self.subsidy_end_month = self.model.month
                 if self.alive:
                     self.shocked = True
+                self.model.track_pilot(self)
 
     def record(self) -> dict[str, object]:
         """The per-pilot record of model outputs (PILOT_FIELDS)."""

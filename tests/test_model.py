@@ -155,3 +155,38 @@ def test_model_package_does_no_io_and_no_parallelism():
             else:
                 continue
             assert not set(names) & forbidden_modules, (path.name, names)
+
+
+def _brute_network(network):
+    """The community measures recomputed from every tie (what the kept aggregates must equal)."""
+    graph = network.graph  # brings every tie up to date
+    ties = [(frozenset((a, b)), tie) for a, b, tie in graph.edges(data=True)]
+    totals = [sum(tie[kind] for kind in ("physical", "cognitive", "organisational", "social")) for _, tie in ties]
+    active = [pair for (pair, _), total in zip(ties, totals) if total >= 4 * network.active_threshold]
+    members = set().union(*active) if active else set()
+    n = len(members)
+    density = len(active) / (n * (n - 1) / 2) if n >= 2 else 0.0
+    mean = sum(totals) / (4 * len(ties)) if ties else 0.0
+    return n, density, mean
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kept_aggregates_equal_a_full_recount_every_month(seed):
+    """The speed-ups keep counts instead of scanning: the network's community measures and the monthly
+    pilot counts of settled (faded, subsidy over) pilots must equal a scan of everything, every month."""
+    model = LearningCommunityModel(params=Params(horizon_months=120, meeting_interval_months=1.0),
+                                   rng=np.random.SeedSequence(seed))
+    for _ in range(120):
+        model.step()
+        t = model.month - 1
+        size, density, mean = _brute_network(model.network)
+        assert model.network.community_size() == size
+        assert model.network.density() == pytest.approx(density, abs=1e-12)
+        assert model.network.mean_strength() == pytest.approx(mean, abs=1e-12)
+        assert model.series["community_size"][t] == size
+        for phase in Phase:
+            assert model.series[f"phase_{phase.value}"][t] == sum(p.phase is phase for p in model.pilots)
+        assert model.series["pilots_started"][t] == sum(p.started for p in model.pilots)
+        assert set(model.live_pilots) | model.settled_pilots == set(model.pilots)
+        assert all(p.phase is Phase.FADED and p.subsidy_months_left == 0 for p in model.settled_pilots)
+        assert model.settled_shocked == sum(p.shocked for p in model.settled_pilots)

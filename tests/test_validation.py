@@ -9,6 +9,7 @@ knowledge (old P7/P7b) hold by construction: they are sanity tests of the model 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 from experiments.cli import app
 from experiments.analysis.compare import comparison_table, run_comparison
-from experiments.config.scenario import load_scenario
+from experiments.config.scenario import load_scenario, with_settings
 from experiments.analysis.validation import (
     ensemble_plan,
     with_overrides,
@@ -102,10 +103,19 @@ def test_comparison_pairs_by_seed_and_sharpens_differences():
     table = comparison_table(results).set_index(["metric", "scenario"])
     gain = table.loc[("continued_by_school_y5", "all_accelerators")]
     assert gain["diff_low"] > 0  # the accelerators' continuation gain excludes zero
-    base = table.loc[("continued_by_school_y5", "baseline")]
-    # paired (common random numbers) interval is narrower than combining the two separate intervals
-    unpaired_half = np.hypot(base["ci_high"] - base["mean"], gain["ci_high"] - gain["mean"])
-    assert (gain["diff_high"] - gain["diff"]) < unpaired_half
+    # The paired (common random numbers) interval is narrower than the two separate intervals combined
+    # exactly when paired runs are positively correlated.  Baseline and all_accelerators differ in many
+    # parameters, so their random streams part within months: the correlation of paired runs is about 0
+    # (0.09 on model v2, -0.06 after issue 13; 200 pairs), and the widths then differ only by noise.  A
+    # one-parameter change keeps the streams together for longer: baseline vs reflection_rate 0.3 has a
+    # correlation of 0.45 (100 pairs, seed 3), so at 40 pairs the sample covariance is <= 0 (and the check
+    # fails) with chance about 0.2% (Fisher z: atanh(0.45) x sqrt(37) = 2.95 SE).
+    near = [scenarios[0], replace(with_settings(scenarios[0], {"reflection_rate": 0.3}), name="more_reflection")]
+    table = comparison_table(run_comparison(near, 40, root_seed=3, workers=2)).set_index(["metric", "scenario"])
+    base = table.loc[("continued_by_school_y5", near[0].name)]
+    other = table.loc[("continued_by_school_y5", near[1].name)]
+    unpaired_half = np.hypot(base["ci_high"] - base["mean"], other["ci_high"] - other["mean"])
+    assert (other["diff_high"] - other["diff"]) < unpaired_half
     # same seeds: a scenario compared with itself differs by exactly zero in every replicate
     same = run_comparison([scenarios[0], scenarios[0]], 5, root_seed=3, workers=1)
     pd.testing.assert_frame_equal(same[0].metrics, same[1].metrics)

@@ -193,18 +193,24 @@ def test_figures_draw_with_and_without_data():
 
 
 def test_network_layout_keeps_people_in_place():
-    model = ViewedModel(seed=4)
-    layout: dict = {}
+    # Moves of people from one month's layout to the next, pooled over five runs of 40 months (one run's
+    # median depends on its ties: 0.07-0.15 over seeds 0-7, on the model before and after issue 13).
+    # Measured over these runs: median 0.12, 95th percentile 0.42; a layout recomputed from scratch every
+    # month (no memory) has a 95th percentile of 1.29 (max 2.18) in the unit disc.  The bounds sit between.
     moves = []
-    for _ in range(40):
-        model.step()
-        graph = charts.snapshot(model.network.graph)
-        before = {node: xy.copy() for node, xy in layout.items()}
-        positions = charts.update_layout(graph, layout)
-        assert set(positions) == set(graph.nodes)
-        assert set(layout) <= set(graph.nodes)  # people who left are forgotten
-        moves += [float(np.linalg.norm(positions[n] - before[n])) for n in before if n in layout]
-    assert moves and np.median(moves) < 0.1 and max(moves) < 0.8  # within a unit disc: small steps
+    for seed in range(5):
+        model = ViewedModel(seed=seed)
+        layout: dict = {}
+        for _ in range(40):
+            model.step()
+            graph = charts.snapshot(model.network.graph)
+            before = {node: xy.copy() for node, xy in layout.items()}
+            positions = charts.update_layout(graph, layout)
+            assert set(positions) == set(graph.nodes)
+            assert set(layout) <= set(graph.nodes)  # people who left are forgotten
+            moves += [float(np.linalg.norm(positions[n] - before[n])) for n in before if n in layout]
+    assert len(moves) > 1000
+    assert np.median(moves) < 0.2 and np.percentile(moves, 95) < 0.7  # small steps within a unit disc
 
 
 # ------------------------------------------------------------------------------------------ run sets

@@ -52,31 +52,36 @@ class Cooperative(Agent):
         model = self.model
         p = model.params
         rng = model.rng
+        alive = model.alive_pilot_count()
         for firm, complexity in self.questions:
-            if model.alive_pilot_count() >= p.max_active_pilots or rng.random() >= p.agenda_strength:
+            if alive >= p.max_active_pilots or rng.random() >= p.agenda_strength:
                 continue
             model.propose_pilot(firm, complexity)
+            alive += 1
         self.questions.clear()
 
     # ------------------------------------------------------------------ meetings
     def convene_meeting(self) -> None:
         """Every ``meeting_interval_months`` the people of live pilots meet at the cooperative (process 3).
 
-        A meeting strengthens ties among everyone present (see ``TieNetwork.meet``); with meetings at
-        least quarterly the cooperative is the 'vast centraal punt' and physical proximity grows too.
+        People talk at tables of at most ``meeting_table_size``: they are seated pilot by pilot (its
+        firms, then its coaches and trainer), the pilots in a random order, each person once, the
+        facilitator with the first pilot; ties grow between the people at one table (see
+        ``TieNetwork.meet``).  With meetings at least quarterly the cooperative is the 'vast centraal
+        punt' and physical proximity grows too.
         """
         p = self.model.params
         interval = max(1, int(round(p.meeting_interval_months)))
         if self.model.month % interval != 0:
             return
-        people = {self.key}
-        for pilot in self.model.pilots:
+        seats = {self.key: None}  # an ordered set: the seating order
+        for pilot in self.model.live_pilots.shuffle():
             if pilot.phase in ALIVE:
-                people.update(firm.key for firm in pilot.partners)
-                people.update(pilot.team)
-        if len(people) > 1:
+                seats.update(dict.fromkeys(firm.key for firm in pilot.partners))
+                seats.update(dict.fromkeys(pilot.team))
+        if len(seats) > 1:
             self.meetings += 1
-            self.model.network.meet(sorted(people), fixed_place=interval <= 3)
+            self.model.network.meet(list(seats), fixed_place=interval <= 3)
 
     # ------------------------------------------------------------------ 7. monitoring
     def monitor_and_intervene(self) -> None:
@@ -95,7 +100,7 @@ class Cooperative(Agent):
         """
         p = self.model.params
         rng = self.model.rng
-        for pilot in self.model.pilots:
+        for pilot in self.model.live_pilots:
             if pilot.phase not in ALIVE:
                 continue
             self.live_pilot_months += 1

@@ -18,8 +18,9 @@ SECTORS = ("dairy", "veterinary", "contracting", "landscaping", "arable", "temp_
 class Entrepreneur(Agent):
     """A firm in the region (vets, a contractor, gardeners, a temp agency in the seed document)."""
 
-    def __init__(self, model: LearningCommunityModel):
+    def __init__(self, model: LearningCommunityModel, serial: int = 0):
         super().__init__(model)
+        self.serial = serial  # place in the model's list of firms
         p = model.params
         rng = model.rng
         self.key = ("firm", self.unique_id)
@@ -37,14 +38,16 @@ class Entrepreneur(Agent):
 
     # ------------------------------------------------------------------ 3. questions
     def raise_question(self) -> None:
-        """Bring a knowledge question to the cooperative with chance ``question_rate_per_year / 12``.
+        """Bring a knowledge question to the cooperative (process 3).
 
-        Its complexity is drawn from the simple/complicated/complex mix (seed ch. 4).
+        Each month a firm has a question with chance ``question_rate_per_year / 12``; the model draws
+        that for all firms in one batch and asks those that have one, in a random order
+        (``LearningCommunityModel.raise_agenda``).  Its complexity is drawn from the
+        simple/complicated/complex mix (seed ch. 4).
         """
         p = self.model.params
-        if self.model.rng.random() < p.question_rate_per_year / 12.0:
-            complexity = draw_complexity(self.model.rng, p.simple_question_share, p.complex_question_share)
-            self.model.cooperative.receive_question(self, complexity)
+        complexity = draw_complexity(self.model.rng, p.simple_question_share, p.complex_question_share)
+        self.model.cooperative.receive_question(self, complexity)
 
     # ------------------------------------------------------------------ pilots
     def join(self, pilot: Pilot) -> None:
@@ -73,7 +76,7 @@ class Entrepreneur(Agent):
         self.hiring_value[pilot] = 0.0 if demand <= 0 else min(1.0, learners_met / (4.0 * demand)) * min(1.0, demand)
 
     # ------------------------------------------------------------------ 6. commitment
-    def update_commitment(self) -> None:
+    def update_commitment(self, school_response: float | None = None) -> None:
         """Weigh value received against effort, and count the school's silence (process 6).
 
         Commitment to the pilot (its content) moves ``firm_commitment_adjustment`` of the way each month to
@@ -84,14 +87,16 @@ class Entrepreneur(Agent):
                    + firm_weight_clarity x (clarity - 0.5)  (clear agreements)
                    + firm_weight_school_network x (network within the school - 0.5)  (school-run pilots only;
                      ``network_in_school``),  clipped to 0-1.
-        Separately, each month in which the pilot's provider is the school and its responsiveness is
+        Separately, each month in which the pilot's provider is the school and its responsiveness
+        (``school_response``, read once a month for all firms) is
         below ``unresponsive_threshold`` counts against patience (a responsive month resets the count); when the count exceeds
         ``entrepreneur_patience_months`` the firm gives up on the school for this pilot - it will not
         continue with the school, but still values the pilot and may take it elsewhere (Cowcept: 'dat
         hij ook met een ander AOC kon gaan samenwerken'; Smart Farming: continued with Terra Next).
         """
         p = self.model.params
-        school_response = self.model.school.responsiveness()
+        if school_response is None:
+            school_response = self.model.school.responsiveness()
         anchor = p.firm_commitment_base + p.firm_weight_agenda * p.agenda_strength
         network_term = p.firm_weight_school_network * (self.network_in_school() - 0.5)
         for pilot in self.pilots:
@@ -120,8 +125,8 @@ class Entrepreneur(Agent):
         Ties grow in the runs and meetings the firm shares with teachers and leave with a departing teacher
         (``TieNetwork.remove_person``).  Smart Farming, the firms' conditions for continuing: 'Een goed
         netwerk binnen Terra'."""
-        network = self.model.network
-        return max((network.strength(self.key, teacher.key) for teacher in self.model.school.teachers), default=0.0)
+        # only teachers tied to the firm can be the strongest: the others count 0
+        return self.model.network.strongest_tie(self.key, self.model.school.teacher_by_key)
 
     def be_mediated(self, pilot: Pilot, share: float, restore_patience: bool = True) -> None:
         """The cooperative mediates: commitment closes ``share`` of its gap to 1; patience restored."""

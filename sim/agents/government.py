@@ -37,7 +37,7 @@ class Government(Agent):
         if not self.call_is_open():
             return
         p = self.model.params
-        for pilot in self.model.pilots:
+        for pilot in self.model.live_pilots:
             if pilot.phase is not Phase.PROPOSED or pilot.subsidy_months_left > 0 or pilot.ever_subsidised:
                 continue
             self.applications += 1

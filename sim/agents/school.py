@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ class School(Agent):
         self.embedding_curriculum = p.initial_embedding
         self.budget_left_eur = p.school_innovation_budget_eur
         self.teachers: list[Teacher] = []
+        self.teacher_by_key: dict[tuple[str, int], Teacher] = {}  # the same teachers, by network key
         self._teacher_serial = 0
         for _ in range(p.teacher_count):
             self._hire_teacher()
@@ -207,11 +209,13 @@ class School(Agent):
         hazard = min(1.0, p.teacher_turnover_rate / 12.0)
         leavers = [t for t, u in zip(self.teachers, rng.random(len(self.teachers))) if u < hazard]
         for teacher in leavers:
-            self.teachers.remove(teacher)
+            del self.teacher_by_key[teacher.key]
             self.model.network.remove_person(teacher.key)
             if teacher.pilot is not None:
                 teacher.pilot.lose_coach(teacher.key)
             self._hire_teacher()
+        if leavers:  # in one pass: those who stay keep their order, newcomers follow
+            self.teachers = [t for t in self.teachers if t.key in self.teacher_by_key]
         for teacher in self.teachers:
             teacher.tenure_months += 1
 
@@ -221,6 +225,7 @@ class School(Agent):
         self._teacher_serial += 1
         teacher = Teacher(key=("teacher", self._teacher_serial), expertise=expertise)
         self.teachers.append(teacher)
+        self.teacher_by_key[teacher.key] = teacher
         self.model.network.add_person(teacher.key)
 
     # ------------------------------------------------------------------ 2. strategy transfer
@@ -254,28 +259,36 @@ class School(Agent):
             return []
         network = self.model.network
         partner_keys = [firm.key for firm in pilot.partners]
-        free.sort(key=lambda t: (network.mean_strength_between([t.key], partner_keys), t.expertise), reverse=True)
-        chosen = free[: self.model.params.coaches_per_run]
+        ties = network.strength_to_each(partner_keys)  # teachers tied to the firms: mean strength
+        chosen = heapq.nlargest(self.model.params.coaches_per_run, free,
+                                key=lambda t: (ties.get(t.key, 0.0), t.expertise))
         for teacher in chosen:
             teacher.pilot = pilot
         return [t.key for t in chosen]
 
     def release_coaches(self, pilot: Pilot) -> None:
-        for teacher in self.teachers:
-            if teacher.pilot is pilot:
+        """Free the pilot's coaches (all of them are in its team: ``Pilot.try_start_run``)."""
+        for key in pilot.team:
+            teacher = self.teacher_by_key.get(key)
+            if teacher is not None and teacher.pilot is pilot:
                 teacher.pilot = None
+
+    def coaches(self, team: list) -> list[Teacher]:
+        """The school's teachers in a team, in the school's order."""
+        found = [self.teacher_by_key[key] for key in team if key in self.teacher_by_key]
+        return sorted(found, key=lambda t: t.key[1])  # the school's list is in hiring order
 
     def team_expertise(self, team: list) -> float:
         """Mean expertise of the team; an outside trainer counts at the teachers' mean."""
-        values = [t.expertise for t in self.teachers if t.key in team]
+        values = [t.expertise for t in self.coaches(team)]
         trainers = sum(1 for key in team if key[0] == "trainer")
         values += [self.model.params.teacher_expertise_mean] * trainers
         return sum(values) / len(values) if values else 0.0
 
     def coach_learns(self, team: list, quality: float, firm_knowledge: float) -> None:
         """Coaches keep up by working with firms: expertise moves 2% x q a month towards theirs."""
-        for teacher in self.teachers:
-            if teacher.key in team and firm_knowledge > teacher.expertise:
+        for teacher in self.coaches(team):
+            if firm_knowledge > teacher.expertise:
                 gain = 0.02 * quality * (firm_knowledge - teacher.expertise)
                 teacher.expertise += gain
                 teacher.expertise_gained += gain

@@ -32,12 +32,14 @@ class Student(Agent):
         cohort: int,
         drawn_by: int | None = None,
         external: bool = False,
+        interest: float | None = None,
     ):
         super().__init__(model)
         self.track = Track(track)
         self.external = external  # a rival school's student in a pilot run there; leaves after the run
         self.cohort = cohort  # school year of enrolment
-        self.interest = float(model.rng.random())
+        # interest in the regional agenda (0-1, uniform); a cohort's are drawn in one batch
+        self.interest = float(model.rng.random()) if interest is None else interest
         self.drawn_by = drawn_by  # index of the pilot whose elective drew this student, if any
         self.in_pilot = False
         self.gain_work = 0.0  # learning for one's work
