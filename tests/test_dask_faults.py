@@ -151,11 +151,13 @@ CRASHING = """
 name = "crash"
 model = "experiments.models.testfunctions:CRASHING"
 design = "factorial"
+factors = ["x1"]
 replicates = 2
 seed = 4
+[parameters]
+x2 = 0.5
 [levels]
 x1 = [0.2, 0.95, 0.5]
-x2 = [0.5]
 [analysis]
 bootstrap = 100
 """
@@ -178,6 +180,6 @@ def test_a_run_that_kills_its_worker_every_time_is_recorded_as_failed_and_the_sw
         assert "KilledWorker" in record["traceback"]
     runs = runset.read_runs()
     assert runs["run_id"].tolist() == [0, 1, 4, 5]
-    expected = [crashing({**config.base, "x1": x1, "x2": x2}, SeedSequence(4, spawn_key=(point, replicate)))["y"]
-                for point, replicate, x1, x2 in runs[["point", "replicate", "x1", "x2"]].itertuples(index=False)]
+    expected = [crashing({**config.base, "x1": x1}, SeedSequence(4, spawn_key=(point, replicate)))["y"]
+                for point, replicate, x1 in runs[["point", "replicate", "x1"]].itertuples(index=False)]
     assert runs["y"].tolist() == expected
