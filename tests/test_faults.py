@@ -551,3 +551,31 @@ def test_an_interrupted_forced_run_keeps_the_old_folder_and_resume_swaps_the_new
     assert resumed.exit_code == 0, resumed.output
     assert_same_tables(out, uninterrupted)
     assert not (tmp_path / ".run.next").exists()
+
+
+# ------------------------------------------------------------------------- 6. corrupt files name themselves
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:100])
+
+
+@pytest.mark.parametrize("damage", ["truncated design stage", "garbage failure record", "failure record of the "
+                                    "wrong shape", "empty manifest"])
+def test_a_corrupt_file_is_named_with_what_to_do_and_no_traceback(finished_runset: Path, damage: str) -> None:
+    """resume and discover on a run set with one damaged file: exit 2, the file, what to do (they gave raw
+    pyarrow/JSON/TypeError tracebacks before)."""
+    if damage == "truncated design stage":
+        target, hint = finished_runset / "design" / "stage-000.parquet", "restore the file from a copy"
+        _truncate(target)
+    elif damage == "empty manifest":
+        target, hint = finished_runset / "manifest.json", "cannot be read as JSON"
+        target.write_text("", encoding="utf-8")
+    else:
+        target, hint = finished_runset / "failures" / "chunk-000099.json", "move it out of failures/"
+        target.write_text("garbage{" if damage.startswith("garbage") else '{"a": 1}', encoding="utf-8")
+    for command in (["resume", finished_runset], ["discover", finished_runset, "--output", "y", "--above", "0.5"]):
+        result = lcsim(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert str(target) in result.output and hint in result.output, result.output
+        assert "Traceback" not in result.output

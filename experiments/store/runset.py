@@ -143,6 +143,11 @@ class RunSet:
         for stage in manifest.get("stages", []):
             if not (path / stage["file"]).is_file():
                 raise RunSetError(f"{path}: design stage file {stage['file']} is missing")
+            try:
+                pq.read_metadata(path / stage["file"])  # the footer only: cheap, and a truncated file fails here
+            except (OSError, pa.ArrowException) as exc:
+                raise RunSetError(_unreadable_stage(path / stage["file"], exc)) from None
+        runset.failures_by_run()  # small files: an unreadable one is named now, not halfway through an analysis
         return runset
 
     @contextmanager
@@ -209,7 +214,12 @@ class RunSet:
 
     def design(self) -> pd.DataFrame:
         """All design points of all stages, in point order."""
-        frames = [pd.read_parquet(self.path / stage["file"]) for stage in self.manifest["stages"]]
+        frames = []
+        for stage in self.manifest["stages"]:
+            try:
+                frames.append(pd.read_parquet(self.path / stage["file"]))
+            except (OSError, pa.ArrowException) as exc:  # truncated, empty or not Parquet at all
+                raise RunSetError(_unreadable_stage(self.path / stage["file"], exc)) from None
         return pd.concat(frames, ignore_index=True)
 
     # ----------------------------------------------------------------------------- results
@@ -239,12 +249,23 @@ class RunSet:
         arrays = [pq.read_table(path, columns=["run_id"]).column("run_id").to_numpy() for path in self.part_files()]
         return np.unique(np.concatenate(arrays)) if arrays else np.empty(0, dtype=np.int64)
 
-    def failures(self) -> list[dict[str, Any]]:
-        """The latest failure record of every run that has no result, ordered by run id."""
+    def failures_by_run(self) -> dict[int, dict[str, Any]]:
+        """The latest failure record of every run that has one (done or not), by run id."""
         latest: dict[int, dict[str, Any]] = {}
         for path in self.failure_files():
-            for record in json.loads(path.read_text(encoding="utf-8")):
-                latest[int(record["run_id"])] = record
+            try:
+                for record in json.loads(path.read_text(encoding="utf-8")):
+                    latest[int(record["run_id"])] = record
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
+                raise RunSetError(
+                    f"{path}: this failure record cannot be read ({type(exc).__name__}: {exc}); it only records "
+                    f"runs that failed; allowed: move it out of {FAILURES_DIR}/ and run `lcsim resume {self.path}` "
+                    "(its runs are then run again)") from None
+        return latest
+
+    def failures(self) -> list[dict[str, Any]]:
+        """The latest failure record of every run that has no result, ordered by run id."""
+        latest = self.failures_by_run()
         if not latest:
             return []
         done = set(self.done_run_ids().tolist())
@@ -280,6 +301,12 @@ class RunSet:
             return pd.DataFrame(columns=wanted or list(ID_COLUMNS))
         frame = pa.concat_tables(tables).to_pandas()
         return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+
+def _unreadable_stage(path: Path, exc: BaseException) -> str:
+    return (f"{path}: the design stage cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]}); it holds "
+            "the design points every result refers to, so nothing can be resumed or analysed without it; allowed: "
+            "restore the file from a copy, or run the study again into a new folder")
 
 
 def part_table(result: ChunkResult, factors: Sequence[tuple[str, str]], design_values: np.ndarray,
