@@ -108,6 +108,54 @@ def test_a_rerun_continues_an_interrupted_run_set_to_the_same_numbers(robust_run
     assert len(RunSet.open(copy).done_run_ids()) == 120
 
 
+def test_lcsim_resume_continues_an_interrupted_robustness_run_set(robust_run, tmp_path: Path) -> None:
+    config, out = robust_run
+    copy = tmp_path / "pf"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("robustness"))
+    parts = sorted((copy / "parts").iterdir())
+    for part in parts[len(parts) // 2:]:
+        part.unlink()  # as if killed half-way
+    result = lcsim("resume", copy, "--backend", "serial")
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(out / "robustness" / "robustness.csv"),
+                                  pd.read_csv(copy / "robustness" / "robustness.csv"))
+    # the robustness file changed since: resume refuses rather than mixing two studies
+    changed = tmp_path / "changed"
+    shutil.copytree(out, changed)
+    source = Path(RunSet.open(changed).manifest["study"]["source"])
+    original = source.read_text(encoding="utf-8")
+    try:
+        source.write_text(original.replace("seed = 2", "seed = 3"), encoding="utf-8")
+        result = lcsim("resume", changed, "--backend", "serial")
+    finally:
+        source.write_text(original, encoding="utf-8")
+    assert result.exit_code == 2 and "has changed since" in result.output, result.output
+
+
+def test_force_keeps_the_old_robustness_run_set_until_the_new_one_is_complete(robust_run, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    config, out = robust_run
+    copy = tmp_path / "pf"
+    shutil.copytree(out, copy)
+    before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    import experiments.execution.robust as engine
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "execute", interrupted)
+    result = lcsim("robust", config, "--out", copy, "--backend", "serial", "--force")
+    assert result.exit_code == 130 and "nothing was replaced" in result.output, result.output
+    assert {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
+
+
+def test_robust_takes_the_scheduler_and_cluster_options(robust_run, tmp_path: Path) -> None:
+    config, _ = robust_run
+    result = lcsim("robust", config, "--out", tmp_path / "x", "--scheduler", "not-an-address")
+    assert result.exit_code == 2 and "--scheduler not-an-address" in result.output and "allowed" in result.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_another_file_on_an_existing_run_set_is_refused(robust_run, tmp_path: Path) -> None:
     _, out = robust_run
     other = write(tmp_path, POLICY_FUTURE.replace("seed = 2", "seed = 3"))

@@ -1,8 +1,10 @@
 """How every long-running command stops: Ctrl-C and SIGTERM (one line, exit 130 / 143, resumable) and OS errors
-while writing (a full disk: one line, exit 1, whole files only)."""
+while writing (a full disk: one line, exit 1, whole files only); and how ``--force`` replaces an earlier run set
+only once the new one is complete."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,4 +61,42 @@ def os_errors(path: Path, resumable: bool = True) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-__all__ = ["interruptible", "os_errors"]
+
+@contextmanager
+def replacing(out: Path) -> Iterator[Path]:
+    """Yield where the new run set is built: ``out`` itself if it does not exist; else (``--force`` onto an
+    earlier run set) a hidden folder beside it, swapped in only when the study is complete, while the old
+    one is held locked so that a second writer is refused.  If the new study does not complete, the hidden
+    folder is removed and ``out`` is left unchanged."""
+    if not out.exists():
+        yield out
+        return
+    from experiments.cli.options import fail
+    from experiments.execution.backends import BackendError
+    from experiments.store.atomic import swap_in
+    from experiments.store.folders import staging_path
+    from experiments.store.runset import RunSet, RunSetBusyError
+
+    staging = staging_path(out, "replacing")
+    try:
+        with RunSet(out, {}).lock():
+            try:
+                yield staging
+            except KeyboardInterrupt:
+                shutil.rmtree(staging, ignore_errors=True)
+                typer.echo(f"interrupted; nothing was replaced: {out} is unchanged", err=True)
+                raise typer.Exit(130) from None
+            except BackendError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                typer.echo(f"error: {exc}", err=True)
+                typer.echo(f"nothing was replaced: {out} is unchanged", err=True)
+                raise typer.Exit(1) from None
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            swap_in(staging, out)
+    except RunSetBusyError as exc:
+        raise fail(f"--out {exc}; nothing was deleted") from None
+
+
+__all__ = ["interruptible", "os_errors", "replacing"]

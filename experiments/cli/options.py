@@ -69,6 +69,7 @@ HELP_CLUSTER = ("Cluster file (e.g. configs/cluster/slurm.toml): start Dask work
                 "adaptively (implies --backend dask; see docs/cluster.md).")
 
 # The backend options of every command that runs the model, declared once.
+WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
 BackendOption = Annotated[str | None, typer.Option(metavar="NAME", help=HELP_BACKEND, show_default=False)]
 SchedulerOption = Annotated[str | None, typer.Option(metavar="ADDRESS", help=HELP_SCHEDULER, show_default=False)]
 ClusterOption = Annotated[Path | None, typer.Option(metavar="FILE", help=HELP_CLUSTER, show_default=False)]

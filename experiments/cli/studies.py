@@ -12,7 +12,6 @@ Backends: ``--backend serial | processes | dask`` with ``--workers N``; ``--sche
 
 from __future__ import annotations
 
-import shutil
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -21,14 +20,12 @@ from typing import Annotated, Any
 import typer
 
 from experiments.execution.backends import BackendError
-from experiments.cli.guards import interruptible, os_errors
-from experiments.cli.options import (HELP_SET, BackendOption, ClusterOption, SchedulerOption, backend_spec, fail,
-                                     integer_option)
+from experiments.cli.guards import interruptible, os_errors, replacing
+from experiments.cli.options import (HELP_SET, BackendOption, ClusterOption, SchedulerOption, WorkersOption,
+                                     backend_spec, fail, integer_option)
 from experiments.config.reading import ConfigError, resolve_reference
 
 
-HELP_WORKERS = ("Worker processes of the processes backend or of the local Dask cluster, 1 to 1024 "
-                "(default: number of CPUs).")
 HELP_OUT = "Run-set folder (default: results/<name>)."
 HELP_CHUNK = ("Runs per chunk (default: adaptive, about 2 s of model time per chunk on processes, 1 s on "
               "dask; the first chunks calibrate).")
@@ -39,7 +36,6 @@ HELP_MAX_RUNS = (f"Refuse a design of more than N runs before starting (default 
 MaxRunsOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_MAX_RUNS, show_default=False)]
 
 # The options the three commands share, declared once.
-WorkersOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_WORKERS, show_default=False)]
 OutOption = Annotated[Path | None, typer.Option(help=HELP_OUT, show_default=False)]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing run-set folder.")]
 ChunkOption = Annotated[str | None, typer.Option(metavar="N", help=HELP_CHUNK, show_default=False)]
@@ -138,41 +134,6 @@ def _report(result: Any, config: Any) -> None:
 
 
 @contextmanager
-def _replacing(out: Path):
-    """Yield where the new run set is built: ``out`` itself if it does not exist; else (``--force`` onto an
-    earlier run set) a hidden folder beside it, swapped in only when the study is complete, while the old
-    one is held locked so that a second writer is refused.  If the new study does not complete, the hidden
-    folder is removed and ``out`` is left unchanged."""
-    if not out.exists():
-        yield out
-        return
-    from experiments.store.atomic import swap_in
-    from experiments.store.folders import staging_path
-    from experiments.store.runset import RunSet, RunSetBusyError
-
-    staging = staging_path(out, "replacing")
-    try:
-        with RunSet(out, {}).lock():
-            try:
-                yield staging
-            except KeyboardInterrupt:
-                shutil.rmtree(staging, ignore_errors=True)
-                typer.echo(f"interrupted; nothing was replaced: {out} is unchanged", err=True)
-                raise typer.Exit(130) from None
-            except BackendError as exc:
-                shutil.rmtree(staging, ignore_errors=True)
-                typer.echo(f"error: {exc}", err=True)
-                typer.echo(f"nothing was replaced: {out} is unchanged", err=True)
-                raise typer.Exit(1) from None
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-            swap_in(staging, out)
-    except RunSetBusyError as exc:
-        raise fail(f"--out {exc}; nothing was deleted") from None
-
-
-@contextmanager
 def _busy_is_a_user_error():
     from experiments.store.runset import RunSetBusyError
 
@@ -219,7 +180,7 @@ def _start(kind: str, config_path: Path, *, backend: str | None, workers: str | 
                   f"{len(frame) * config.replicates} runs (design table about "
                   f"{_megabytes(design_bytes(config, len(frame)))}) -> {out}")
     label = f"{config.name} ({spec.label()})"
-    with os_errors(out, resumable=not out.exists()), _replacing(out) as target, ExitStack() as guards:
+    with os_errors(out, resumable=not out.exists()), replacing(out) as target, ExitStack() as guards:
         if target == out:  # a new folder: an interrupted study is resumable there
             guards.enter_context(interruptible(out))
             guards.enter_context(_backend_errors(out))
@@ -318,6 +279,11 @@ def resume(
                    "`lcsim sensitivity`")
     try:
         runset = RunSet.open(directory)
+        if runset.manifest.get("kind") == "robust":  # continued from its robustness file, as lcsim robust does
+            from experiments.cli.robust import continue_robust
+
+            continue_robust(directory, runset.manifest, spec, n_chunk)
+            return
         config = StudyConfig.from_dict(runset.manifest["study"])
         from experiments.models.registry import load_model
 
