@@ -497,16 +497,6 @@ def combined_ranking(screening: StudyResult, detailed: StudyResult | None, outpu
 # --------------------------------------------------------------------------------------- key results
 
 
-def _python(value: Any) -> Any:
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
 def _json_ready(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _json_ready(v) for k, v in value.items()}
@@ -514,7 +504,7 @@ def _json_ready(value: Any) -> Any:
         return [_json_ready(v) for v in value]
     if value is pd.NA or value is pd.NaT:
         return None
-    value = _python(value)
+    value = value.item() if isinstance(value, np.generic) else value  # numpy scalar -> Python
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

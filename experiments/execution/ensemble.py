@@ -142,13 +142,7 @@ def tables_to_outcomes(frames: Mapping[str, pd.DataFrame]) -> list[RunOutcome]:
 def _python(value: Any, month: bool = False) -> Any:
     if month and (value is pd.NA or value is None or (isinstance(value, float) and np.isnan(value))):
         return -1  # a missing month in the table is the model's -1 ("never") in a RunOutcome
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    return value.item() if isinstance(value, np.generic) else value  # numpy scalar -> Python bool/int/float
 
 
 # --------------------------------------------------------------------------------------- the study

@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.store.folders import (KINDS, MARKER_FILE, busy_message, folder_kind, lock_state, staging_path,
-                                       write_marker)
+from experiments.store.folders import (KINDS, LOCK_FILE, MARKER_FILE, busy_message, folder_kind, lock_record, lock_state,
+                                       staging_path, write_marker)
 from experiments.store.manifest import MANIFEST_FILE
 
 
@@ -185,3 +185,23 @@ def swap_in(new: Path, out: Path) -> None:
         os.replace(old, out)  # put the previous result back
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+@contextmanager
+def writer_lock(folder: Path, busy: type[Exception], say: Any = None, clean: Any = None) -> Iterator[None]:
+    """Hold ``folder``'s writer lock for the ``with`` block: raise ``busy`` (with the message naming the live
+    process) if another live process holds it; take over a stale one (its process is gone, or its pid was
+    reused), with a note through ``say``; then call ``clean`` to remove what a killed writer left behind."""
+    state, holder = lock_state(folder)
+    if state in ("live", "unsure"):
+        raise busy(busy_message(folder, state, holder))
+    if state == "stale" and say is not None:
+        say(f"note: {folder / LOCK_FILE} was a stale lock of pid {holder.get('pid')} (no longer running); taken over")
+    lock = folder / LOCK_FILE
+    atomic_write_json(lock, lock_record())
+    try:
+        if clean is not None:
+            clean()
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+

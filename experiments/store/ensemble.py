@@ -38,10 +38,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.store.atomic import TEMP_PREFIX, atomic_write_json, atomic_write_parquet
+from experiments.store.atomic import TEMP_PREFIX, atomic_write_json, atomic_write_parquet, writer_lock
 from experiments.store.integrity import (QUARANTINE_DIR, RUNSET_ID_KEY, bad_parts, differing_fields, quarantine,
                                          study_digest)
-from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, staging_path, write_marker
+from experiments.store.folders import staging_path, write_marker
 from experiments.store.manifest import MANIFEST_FILE
 
 FORMAT = "lcsim-ensemble/1"
@@ -172,19 +172,8 @@ class EnsembleRunSet:
     def lock(self, say: Callable[[str], None] | None = None) -> Iterator[None]:
         """Hold the folder for writing (refused while another live process holds it); clean a killed writer's
         temporary files and parts of chunks whose run rows never arrived."""
-        state, holder = lock_state(self.path)
-        if state in ("live", "unsure"):
-            raise EnsembleBusyError(busy_message(self.path, state, holder))
-        if state == "stale" and say is not None:
-            say(f"note: {self.path / LOCK_FILE} was a stale lock of pid {holder.get('pid')} (no longer running); "
-                "taken over")
-        lock = self.path / LOCK_FILE
-        atomic_write_json(lock, lock_record())
-        try:
-            self.remove_leftovers()
+        with writer_lock(self.path, EnsembleBusyError, say, self.remove_leftovers):
             yield
-        finally:
-            lock.unlink(missing_ok=True)
 
     def remove_leftovers(self) -> None:
         """Delete temporary files, and pilot/series parts without the chunk's run part (a writer killed between)."""

@@ -42,9 +42,10 @@ import pyarrow.parquet as pq
 from experiments.execution.chunks import ChunkResult
 from experiments.store.integrity import (RUNSET_ID_KEY, bad_parts, definition, differing_fields, quarantine,
                                          study_digest)
-from experiments.store.folders import LOCK_FILE, busy_message, lock_record, lock_state, staging_path, write_marker
+from experiments.store.folders import staging_path, write_marker
 from experiments.store.manifest import MANIFEST_FILE
-from experiments.store.atomic import TEMP_PREFIX, atomic_write_bytes, atomic_write_json, atomic_write_parquet, atomic_write_text
+from experiments.store.atomic import (TEMP_PREFIX, atomic_write_bytes, atomic_write_json, atomic_write_parquet,
+                                      atomic_write_text, writer_lock)
 
 FORMAT = "lcsim-runset/1"
 DESIGN_DIR = "design"
@@ -155,19 +156,8 @@ class RunSet:
         """Hold the run set for writing: refuse if another live process holds it, then remove the temporary
         files a killed writer left behind.  A stale lock (its process no longer exists, after SIGKILL, or its pid
         was reused by a younger process) is taken over, with a note through ``say``."""
-        state, holder = lock_state(self.path)
-        if state in ("live", "unsure"):
-            raise RunSetBusyError(busy_message(self.path, state, holder))
-        if state == "stale" and say is not None:
-            say(f"note: {self.path / LOCK_FILE} was a stale lock of pid {holder.get('pid')} (no longer running); "
-                "taken over")
-        lock = self.path / LOCK_FILE
-        atomic_write_json(lock, lock_record())
-        try:
-            self.remove_temporary_files()
+        with writer_lock(self.path, RunSetBusyError, say, self.remove_temporary_files):
             yield
-        finally:
-            lock.unlink(missing_ok=True)
 
     def remove_temporary_files(self) -> int:
         """Delete ``.tmp-*`` files (from a killed writer); returns how many were removed."""
