@@ -561,7 +561,7 @@ def _truncate(path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncated design stage", "garbage failure record", "failure record of the "
-                                    "wrong shape", "empty manifest"])
+                                    "wrong shape", "empty manifest", "manifest without stages"])
 def test_a_corrupt_file_is_named_with_what_to_do_and_no_traceback(finished_runset: Path, damage: str) -> None:
     """resume and discover on a run set with one damaged file: exit 2, the file, what to do (they gave raw
     pyarrow/JSON/TypeError tracebacks before)."""
@@ -571,6 +571,11 @@ def test_a_corrupt_file_is_named_with_what_to_do_and_no_traceback(finished_runse
     elif damage == "empty manifest":
         target, hint = finished_runset / "manifest.json", "cannot be read as JSON"
         target.write_text("", encoding="utf-8")
+    elif damage == "manifest without stages":
+        target, hint = finished_runset / "manifest.json", "field 'stages'"
+        manifest = json.loads(target.read_text(encoding="utf-8"))
+        del manifest["stages"]
+        target.write_text(json.dumps(manifest), encoding="utf-8")
     else:
         target, hint = finished_runset / "failures" / "chunk-000099.json", "move it out of failures/"
         target.write_text("garbage{" if damage.startswith("garbage") else '{"a": 1}', encoding="utf-8")

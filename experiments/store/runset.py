@@ -129,6 +129,12 @@ class RunSet:
             raise RunSetError(f"{manifest_path}: cannot be read as JSON ({exc})") from None
         if manifest.get("format") != FORMAT:
             raise RunSetError(f"{manifest_path}: format {manifest.get('format')!r} is not {FORMAT!r}")
+        for key, kind in (("study", dict), ("stages", list)):  # what every reader of a run set relies on
+            if not isinstance(manifest.get(key), kind):
+                raise RunSetError(
+                    f"{manifest_path}: field '{key}' = {json.dumps(manifest.get(key))[:60]} is not a {kind.__name__} "
+                    f"(missing or edited); allowed: the manifest as lcsim wrote it: restore it from a copy, or run "
+                    "the study again into a new folder")
         if "study_digest" in manifest and study_digest(definition(manifest)) != manifest["study_digest"]:
             try:
                 frozen = json.loads((path / FROZEN_STUDY).read_text(encoding="utf-8"))
