@@ -332,7 +332,11 @@ def test_run_counts_in_config_comments_are_what_the_file_runs(path: str) -> None
     assert not re.search(r"about [\d.–-]+ (seconds|minutes)", text)  # times only as measured, with a date
 
 
-def test_readme_sobol_table_names_the_command_and_run_count() -> None:
+def test_readme_ranking_table_names_the_command_the_run_count_and_the_date() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table_intro = readme[readme.index("| rank | success factor |") - 700:readme.index("| rank | success factor |")]
-    assert "--until-converged --max-runs 65536" in table_intro and "65,536 runs" in table_intro
+    start = readme.index("| rank | success factor |")
+    after = readme[start:start + 4000]
+    assert "lcsim sensitivity configs/sensitivity/all_factors.toml --until-converged --max-runs 4608" in after
+    assert "4,608 runs" in after and "Measured 2026-12-02" in after
+    config = load_study(REPO / "configs/sensitivity/all_factors.toml", "sensitivity")
+    assert 2 * config.design["points"] * config.replicates == 4608  # two batches of the file's points
