@@ -28,7 +28,8 @@ test: $(DEV_STAMP)
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) - treated as a failure" >&2; fi; \
 	exit $$status
 
-# The slower statistical and end-to-end checks (pytest marker `slow`: the notebooks, ...); CI runs them after `make test`.
+# The slower statistical and end-to-end checks (pytest marker `slow`: the notebooks, real processes killed and
+# resumed, a batch cluster that never starts); CI runs them after `make test`.
 test-slow: $(DEV_STAMP)
 	$(VENV_PY) -m pytest -m slow $(PYTEST_ARGS)
 

@@ -403,6 +403,7 @@ def test_ctrl_c_on_lcsim_run_gives_one_line_exit_130_and_resumes(tmp_path: Path,
     assert_same_tables(out, uninterrupted)
 
 
+@pytest.mark.slow  # a real lcsim on worker processes, signalled and resumed (about 10 s): make test-slow
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
 def test_signals_stop_lcsim_run_on_processes_with_one_line_and_no_worker_traceback(tmp_path: Path, how: str,
                                                                                     uninterrupted: Path) -> None:

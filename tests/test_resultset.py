@@ -144,6 +144,7 @@ def uninterrupted(slow_config: Path, tmp_path_factory: pytest.TempPathFactory) -
     return RunSet.open(out).read_runs()
 
 
+@pytest.mark.slow  # two real processes killed mid-run (about 30 s): make test-slow
 @pytest.mark.parametrize("backend", ["processes", "serial"])
 def test_sigkill_then_resume_equals_an_uninterrupted_run(backend: str, slow_config: Path, tmp_path: Path,
                                                           uninterrupted: pd.DataFrame) -> None:

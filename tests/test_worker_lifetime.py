@@ -25,6 +25,9 @@ from experiments.execution.lifeline import POLL_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Real processes killed, and a batch cluster waited for (about 25 s in all): make test-slow.
+pytestmark = pytest.mark.slow
+
 SLOW = """
 name = "slow"
 model = "slow_linear"
