@@ -100,6 +100,7 @@ def tiny_morris(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a Morris design of the real model on serial, processes and Dask (about 15 s): make test-slow
 def test_lcsim_sensitivity_of_the_real_model_is_identical_on_every_backend(
         tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # the study file names its scenario relative to the repository

@@ -212,6 +212,7 @@ def test_l1_fails_when_runs_leave_no_stock(plan):
     assert not l1.passed, l1
 
 
+@pytest.mark.slow  # positive controls, 100 replicates each (about 20 s in all): make test-slow
 @pytest.mark.parametrize("check, model", [("check_duration_dependence", seasoned_model),
                                           ("check_boundary_spanner", spanner_model),
                                           ("check_prior_ties", trusting_model)])
