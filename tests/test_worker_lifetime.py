@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from experiments.execution.lifeline import POLL_SECONDS
+from tests.test_faults import LINEAR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,19 +93,6 @@ maximum_jobs = 1
 start_timeout = 8
 """
 
-LINEAR = """
-name = "lin"
-model = "linear_noise"
-design = "lhs"
-replicates = 2
-seed = 5
-[lhs]
-samples = 4
-[parameters]
-noise_sd = 0.5
-[analysis]
-bootstrap = 100
-"""
 
 
 def test_a_cluster_whose_jobs_never_start_stops_the_sweep_with_the_batch_error(tmp_path: Path) -> None:
