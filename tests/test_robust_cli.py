@@ -93,13 +93,19 @@ def test_common_random_numbers_pair_the_policies_in_each_future(robust_run) -> N
     assert 0.5 < float(np.corrcoef(noise["steady"], noise["gamble"])[0, 1]) < 0.78
 
 
-def test_a_rerun_continues_an_interrupted_run_set_to_the_same_numbers(robust_run, tmp_path: Path) -> None:
-    config, out = robust_run
-    copy = tmp_path / "pf"
+def half_done_copy(out: Path, copy: Path) -> Path:
+    """A copy of a finished run set without its analysis and with the later half of its parts gone, as if
+    the study had been killed half-way."""
     shutil.copytree(out, copy, ignore=shutil.ignore_patterns("robustness"))
     parts = sorted((copy / "parts").iterdir())
     for part in parts[len(parts) // 2:]:
-        part.unlink()  # as if killed half-way
+        part.unlink()
+    return copy
+
+
+def test_a_rerun_continues_an_interrupted_run_set_to_the_same_numbers(robust_run, tmp_path: Path) -> None:
+    config, out = robust_run
+    copy = half_done_copy(out, tmp_path / "pf")
     result = lcsim("robust", config, "--out", copy, "--backend", "processes", "--workers", "2")
     assert result.exit_code == 0, result.output
     before = pd.read_csv(out / "robustness" / "robustness.csv")
@@ -110,11 +116,7 @@ def test_a_rerun_continues_an_interrupted_run_set_to_the_same_numbers(robust_run
 
 def test_lcsim_resume_continues_an_interrupted_robustness_run_set(robust_run, tmp_path: Path) -> None:
     config, out = robust_run
-    copy = tmp_path / "pf"
-    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("robustness"))
-    parts = sorted((copy / "parts").iterdir())
-    for part in parts[len(parts) // 2:]:
-        part.unlink()  # as if killed half-way
+    copy = half_done_copy(out, tmp_path / "pf")
     result = lcsim("resume", copy, "--backend", "serial")
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(pd.read_csv(out / "robustness" / "robustness.csv"),
