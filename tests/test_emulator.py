@@ -11,9 +11,10 @@ from experiments.analysis.emulator import (
     cross_validated_q2,
     emulator_indices,
     fit_emulator,
+    told_noise,
     variance_indices,
 )
-from experiments.models.stochastic_testfunctions import noisy_g
+from experiments.models.stochastic_testfunctions import G_A, g_indices, g_mean, noisy_g
 
 NAMES = [f"x{i + 1}" for i in range(8)]
 
@@ -39,6 +40,37 @@ def test_gp_emulator_recovers_the_leading_factors_of_a_noisy_g_function():
         assert (error <= frame[f"{index}_conf"].to_numpy()[:2] + 0.02).all(), frame.round(3)
     # the four factors with a = 99 (exact ST < 0.001) stay small
     assert (frame["ST"].to_numpy()[4:] < 0.05).all(), frame.round(3)
+
+
+def test_a_rare_outcome_needs_the_pooled_noise_not_each_points_own():
+    """A share of 5 pilots with chance p(x) = 0.25 G(x) / max G: a rare outcome, 0 in all 4 replicates at about
+    100 of 256 points, like the model's structural share.  The mean is proportional to G, so its exact indices
+    are G's.  Told each point's own s2/R, the GP must pass exactly through every all-zero point and ranks the
+    factors wrongly; told the pooled noise, it finds x1 then x2 and leaves the inert x5..x8 near 0."""
+    rng = np.random.default_rng(SeedSequence([1, 17]))
+    u = qmc.Sobol(8, seed=rng).random(256)
+    chance = 0.25 * g_mean(u) / np.prod((2 + np.array(G_A)) / (1 + np.array(G_A)))
+    y = rng.binomial(5, chance[:, None], size=(256, 4)) / 5
+    mean, variance, count = y.mean(axis=1), y.var(axis=1, ddof=1), np.full(256, 4)
+    assert 80 < (variance == 0).sum() < 130
+    exact = g_indices()["ST"]
+    ranked = {}
+    for model in ("per_point", "pooled"):
+        noise = told_noise(variance, count, model)
+        gp = fit_emulator("gp", u, mean, noise, rng, restarts=0)
+        ranked[model] = emulator_indices(gp, u, mean, noise, NAMES, rng, bootstrap=4, n_mc=1024)["ST"]
+    assert ranked["pooled"].nlargest(2).index.tolist() == ["x1", "x2"], ranked["pooled"].round(3)
+    assert (ranked["pooled"].to_numpy()[4:] < 0.05).all() and (exact[4:] < 0.001).all(), ranked["pooled"].round(3)
+    assert ranked["per_point"].nlargest(2).index.tolist() != ["x1", "x2"], ranked["per_point"].round(3)
+
+
+def test_pooled_noise_is_the_degrees_of_freedom_weighted_variance_over_each_points_replicates():
+    variance, count = np.array([0.0, 0.4, 0.1]), np.array([2, 5, 3])
+    pooled = (0 * 1 + 0.4 * 4 + 0.1 * 2) / 7
+    np.testing.assert_allclose(told_noise(variance, count, "pooled"), pooled / count)
+    np.testing.assert_allclose(told_noise(variance, count, "per_point"), variance / count)
+    with pytest.raises(ValueError, match="allowed: pooled, per_point"):
+        told_noise(variance, count, "smoothed")
 
 
 def test_variance_indices_find_the_factor_that_drives_the_noise():

@@ -197,7 +197,8 @@ replicates = {replicates}
                         "128"]),
     (4, "points = 100", ["field 'emulator.points' = 100 is not a power of two", "design = \"lhs\""]),
     (4, 'surrogate = "kriging"', ["field 'emulator.surrogate' = \"kriging\"", '"gp" or "pce"']),
-], ids=["unknown-key", "one-replicate", "too-small", "not-power-of-two", "surrogate"])
+    (4, 'noise = "smoothed"', ["field 'emulator.noise' = \"smoothed\"", '"pooled" or "per_point"']),
+], ids=["unknown-key", "one-replicate", "too-small", "not-power-of-two", "surrogate", "noise"])
 def test_bad_emulator_tables_exit_2_with_file_field_value_allowed(tmp_path: Path, replicates: int, table: str,
                                                                    expected: list[str]) -> None:
     config = tmp_path / "e.toml"

@@ -12,13 +12,25 @@ x2, which its low Q^2 (< 0.85) shows, so trust emulator indices only above a Q^2
 
 * ``"gp"`` -- Gaussian process regression (Oakley & O'Hagan 2004) with scikit-learn's
   ``GaussianProcessRegressor``: an anisotropic Matern-5/2 kernel times a constant, hyperparameters by
-  maximum marginal likelihood, and a *per-point* nugget ``alpha_i = (s2_i / R_i) / sd(ybar)^2`` (the
-  outputs are standardised first, so the nugget is in standardised units).
+  maximum marginal likelihood, and a nugget ``alpha_i = noise_i / sd(ybar)^2`` (the outputs are
+  standardised first, so the nugget is in standardised units).
 * ``"pce"`` -- sparse polynomial chaos (Blatman & Sudret 2011): orthonormal Legendre polynomials of the
   uniform inputs (numpy.polynomial.legendre), total degree ``p``, terms chosen by least-angle regression with
   cross-validation (scikit-learn ``LassoLarsCV``) on rows weighted by ``1 / noise`` (normalised), then
   refitted by weighted least squares on the chosen terms.  Sobol' indices follow from the coefficients
   (Sudret 2008).
+
+Which noise the surrogate is told (:func:`told_noise`).  ``"pooled"`` (the default): the pooled
+within-point variance ``sum (R_i - 1) s2_i / sum (R_i - 1)`` divided by ``R_i`` -- a homoscedastic
+working model.  ``"per_point"``: each point's own ``s2_i / R_i``.  With R = 8 a point's ``s2`` is itself
+noisy (relative sd sqrt(2 / 7) = 0.53 for Gaussian noise) and it is exactly 0 wherever all replicates
+agree, which is common for rare outcomes (a share that is 0 in every replicate): the GP is then told that
+those means are exact and must interpolate them, and its fit collapses.  Measured on the all-factors study
+(288 points x 8, 2 December 2026; /work notes script issue-17-noise-models.py): noise-corrected Q^2
+per-point -> pooled: structural_share (176 all-zero points) -0.38 -> 0.95, continued_by_school_y5 (50)
+0.63 -> 0.84, taken_over_share 0.90 -> 0.93, faded_share 0.945 -> 0.940.  A mis-specified homoscedastic
+nugget costs efficiency, not consistency, of the posterior mean; the noise-corrected Q^2 is always
+computed with the per-point variances (an unbiased estimate of the total noise whatever the working model).
 
 Indices of the emulator's mean function ``m^(x)`` (GP: Monte Carlo with the Saltelli-2010 S1 and
 Jansen-1999 ST estimators on a fresh random sample of ``n_mc`` base rows; PCE: exact from coefficients).
@@ -60,9 +72,25 @@ from scipy import special, stats
 from experiments.analysis.noise_corrected import saltelli_estimates
 
 KINDS = ("gp", "pce")
+NOISE_MODELS = ("pooled", "per_point")
 
 #: Smallest nugget (standardised units): keeps the GP's kernel matrix well conditioned for noise-free data.
 NUGGET_FLOOR = 1e-8
+
+
+def told_noise(var: np.ndarray, count: np.ndarray, model: str = "pooled") -> np.ndarray:
+    """The noise variance of each replicate mean the surrogate is told (output units squared).
+
+    ``var`` is the within-point sample variance (ddof 1) and ``count`` the replicates R_i of each point
+    (all >= 2).  ``"pooled"``: ``s2_pooled / R_i`` with ``s2_pooled`` weighted by the degrees of freedom
+    ``R_i - 1``; ``"per_point"``: ``s2_i / R_i`` (see the module docstring for when each is right).
+    """
+    var, count = np.asarray(var, float), np.asarray(count, float)
+    if model == "per_point":
+        return var / count
+    if model == "pooled":
+        return np.average(var, weights=count - 1) / count
+    raise ValueError(f"noise model {model!r} is unknown; allowed: {', '.join(NOISE_MODELS)}")
 
 
 def _z(confidence: float) -> float:
@@ -225,15 +253,17 @@ def fit_emulator(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, 
 
 
 def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, rng: np.random.Generator,
-                       folds: int = 5, **options: Any) -> dict[str, float]:
+                       folds: int = 5, measured_noise: np.ndarray | None = None, **options: Any) -> dict[str, float]:
     """k-fold cross-validated Q^2 of the emulator against the held-out replicate means.
 
     ``q2 = 1 - sum (ybar - yhat)^2 / sum (ybar - mean(ybar))^2`` over all held-out points.  The held-out
-    means are noisy, which caps ``q2`` below 1; ``q2_noise_corrected`` subtracts the known noise
-    ``sum s2/R`` from both sums (the Q^2 against the expected outcome, estimated without bias in numerator
-    and denominator).  Dimensionless.
+    means are noisy, which caps ``q2`` below 1; ``q2_noise_corrected`` subtracts the total noise
+    ``sum s2_i/R_i`` from both sums (the Q^2 against the expected outcome, estimated without bias in
+    numerator and denominator).  ``noise`` is what the surrogate is told; ``measured_noise`` (default
+    ``noise``) the per-point ``s2_i/R_i`` used for the correction.  Dimensionless.
     """
     u, mean, noise = np.asarray(u, float), np.asarray(mean, float), np.asarray(noise, float)
+    measured = noise if measured_noise is None else np.asarray(measured_noise, float)
     n = len(mean)
     fold = rng.permutation(n) % folds
     pred = np.empty(n)
@@ -243,7 +273,7 @@ def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.nda
         pred[test] = model.predict(u[test])
     sse = float(np.sum((mean - pred) ** 2))
     sst = float(np.sum((mean - mean.mean()) ** 2))
-    total_noise = float(np.sum(noise))
+    total_noise = float(np.sum(measured))
     return {"q2": 1 - sse / sst, "q2_noise_corrected": 1 - (sse - total_noise) / (sst - total_noise)}
 
 
@@ -390,5 +420,6 @@ __all__ = [
     "fit_emulator",
     "legendre_basis",
     "total_degree_indices",
+    "told_noise",
     "variance_indices",
 ]

@@ -35,7 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.emulator import cross_validated_q2, emulator_indices, fit_emulator, variance_indices
+from experiments.analysis.emulator import (
+    cross_validated_q2,
+    emulator_indices,
+    fit_emulator,
+    told_noise,
+    variance_indices,
+)
 from experiments.analysis.noise_corrected import point_moments
 from experiments.analysis.sensitivity import (
     ConvergenceVerdict,
@@ -47,8 +53,8 @@ from experiments.analysis.sensitivity import (
 )
 from experiments.config.study import StudyConfig
 
-EMULATOR_COLUMNS = ("output", "surrogate", "points", "points_fitted", "replicates", "runs", "q2", "q2_noise_corrected",
-                    "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
+EMULATOR_COLUMNS = ("output", "surrogate", "noise", "points", "points_fitted", "replicates", "runs", "q2",
+                    "q2_noise_corrected", "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -107,12 +113,14 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     settings = config.design
     mean, var, count = point_moments(values)
     fitted = (count >= 2) & np.isfinite(mean) & np.isfinite(var)
-    row: dict[str, Any] = {"output": name, "surrogate": settings["surrogate"], "points": len(u),
+    row: dict[str, Any] = {"output": name, "surrogate": settings["surrogate"],
+                           "noise": settings.get("noise", "pooled"),  # run sets older than the option lack it
+                           "points": len(u),
                            "points_fitted": int(fitted.sum()), "replicates": config.replicates,
                            "runs": int(count.sum()), "q2_threshold": settings["q2_threshold"]}
     frame = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["S1", "S1_conf", "ST", "ST_conf"])
     result = {"frame": frame, "row": row, "mean": mean, "var": var, "count": count, "fitted": fitted, "note": ""}
-    ybar, noise, x = mean[fitted], var[fitted] / count[fitted], u[fitted]
+    ybar, measured, x = mean[fitted], var[fitted] / count[fitted], u[fitted]
     if fitted.sum() < max(2 * settings["folds"], len(names) + 2) or np.var(ybar) == 0:
         result["note"] = ("constant over all design points: no factor matters (indices undefined)"
                           if fitted.sum() and np.var(ybar) == 0 else
@@ -120,6 +128,7 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
         row.update(q2=math.nan, q2_noise_corrected=math.nan, trusted=False)
         _MEMO[key] = result
         return result
+    noise = told_noise(var[fitted], count[fitted], row["noise"])
     rng = analysis_rng(config.seed, f"emulator{name}")
     options: dict[str, Any] = ({"restarts": settings["restarts"]} if settings["surrogate"] == "gp"
                                else {"order": settings["order"]})
@@ -128,7 +137,8 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     row["fit_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
     cv_options = {"kernel": model.kernel} if settings["surrogate"] == "gp" else options
-    q2 = cross_validated_q2(settings["surrogate"], x, ybar, noise, rng, settings["folds"], **cv_options)
+    q2 = cross_validated_q2(settings["surrogate"], x, ybar, noise, rng, settings["folds"], measured_noise=measured,
+                            **cv_options)
     row["q2_seconds"] = time.perf_counter() - start
     row.update(q2)
     row["trusted"] = bool(q2["q2_noise_corrected"] >= settings["q2_threshold"])

@@ -25,6 +25,7 @@ SWEEP_DESIGNS = ("factorial", "lhs")
 METHODS = ("morris", "sobol", "emulator")
 SURROGATES = ("gp", "pce")
 EMULATOR_DESIGNS = ("sobol", "lhs")
+NOISE_MODELS = ("pooled", "per_point")
 #: Smallest emulator design per factor (Loeppky, Sacks & Welch 2009: n = 10 d for a GP's first design).
 POINTS_PER_FACTOR = 10
 
@@ -122,8 +123,14 @@ class EmulatorSection(Section):
     """Design points (each run ``replicates`` times, R >= 2); ``--until-converged`` doubles them."""
     surrogate: Literal["gp", "pce"] = Field("gp", json_schema_extra={
         "invalid": "; allowed: " + " or ".join(f'"{k}"' for k in SURROGATES)})
-    """``"gp"``: Gaussian process, anisotropic Matern-5/2 kernel, per-point nugget = noise of the replicate mean;
+    """``"gp"``: Gaussian process, anisotropic Matern-5/2 kernel, nugget = noise of the replicate mean;
     ``"pce"``: sparse Legendre polynomial chaos (LARS), rows weighted by their noise."""
+    noise: Literal["pooled", "per_point"] = Field("pooled", json_schema_extra={
+        "invalid": "; allowed: " + " or ".join(f'"{k}"' for k in NOISE_MODELS)})
+    """The noise of each replicate mean the surrogate is told: ``"pooled"`` (default) the pooled within-point
+    variance / R at every point; ``"per_point"`` each point's own s2 / R, which is 0 where all replicates agree
+    (an outcome that is 0 in every replicate), so the GP must pass through those points exactly -- use it only
+    when R is large and no point's replicates are all equal (docs/sensitivity.md, "Which noise")."""
     q2_threshold: float = _number(0.9, 0.0, 1.0)
     """Smallest noise-corrected cross-validated Q^2 at which an output's emulator indices are trusted (and
     ``--until-converged`` may stop)."""
