@@ -32,7 +32,7 @@ def test_gp_emulator_recovers_the_leading_factors_of_a_noisy_g_function():
     q2 = cross_validated_q2("gp", u, mean, noise, rng, folds=3, restarts=0)
     assert q2["q2_noise_corrected"] > 0.7, q2
     model = fit_emulator("gp", u, mean, noise, rng, restarts=0)
-    frame = emulator_indices(model, u, mean, noise, NAMES, rng, bootstrap=12, n_mc=1024)
+    frame = emulator_indices(model, u, mean, noise, NAMES, rng, bootstrap=12, n_mc=1024, hyperparameters="fixed")
     assert frame["ST"].nlargest(2).index.tolist() == ["x1", "x2"], frame.round(3)
     # the leading indices agree with the exact ones within their intervals (emulator uncertainty included)
     for index, exact in (("S1", case.S1), ("ST", case.ST)):
@@ -62,6 +62,22 @@ def test_a_rare_outcome_needs_the_pooled_noise_not_each_points_own():
     assert ranked["pooled"].nlargest(2).index.tolist() == ["x1", "x2"], ranked["pooled"].round(3)
     assert (ranked["pooled"].to_numpy()[4:] < 0.05).all() and (exact[4:] < 0.001).all(), ranked["pooled"].round(3)
     assert ranked["per_point"].nlargest(2).index.tolist() != ["x1", "x2"], ranked["per_point"].round(3)
+
+
+def test_intervals_need_the_hyperparameters_refitted_to_contain_the_exact_indices():
+    """Noisy G (sd 0.5), 128 points x R = 4: with the full fit's hyperparameters kept, the bootstrap refits
+    vary too little and most exact ST fall outside their intervals; re-estimated in every refit, most lie
+    inside (measured over seeds 1-4 with 20 refits: 2-3 of 8 against 6-7 of 8)."""
+    case = noisy_g(0.5)
+    rng, u, mean, _, noise = design(case, 128, 4, seed=3)
+    model = fit_emulator("gp", u, mean, noise, rng, restarts=0)
+    inside = {}
+    for hyperparameters in ("fixed", "refitted"):
+        frame = emulator_indices(model, u, mean, noise, NAMES, np.random.default_rng(3), bootstrap=10, n_mc=512,
+                                 hyperparameters=hyperparameters)
+        inside[hyperparameters] = int((np.abs(frame["ST"].to_numpy() - case.ST) <= frame["ST_conf"].to_numpy()).sum())
+    # 10 refits here (20 in the measurement): 4 against 1 at this seed
+    assert inside["refitted"] - inside["fixed"] >= 3 and inside["fixed"] <= 3, inside
 
 
 def test_pooled_noise_is_the_degrees_of_freedom_weighted_variance_over_each_points_replicates():

@@ -53,8 +53,9 @@ from experiments.analysis.sensitivity import (
 )
 from experiments.config.study import StudyConfig
 
-EMULATOR_COLUMNS = ("output", "surrogate", "noise", "points", "points_fitted", "replicates", "runs", "q2",
-                    "q2_noise_corrected", "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
+EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "points", "points_fitted", "replicates",
+                    "runs", "q2", "q2_noise_corrected", "q2_threshold", "trusted", "fit_seconds", "q2_seconds",
+                    "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -114,7 +115,9 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     mean, var, count = point_moments(values)
     fitted = (count >= 2) & np.isfinite(mean) & np.isfinite(var)
     row: dict[str, Any] = {"output": name, "surrogate": settings["surrogate"],
-                           "noise": settings.get("noise", "pooled"),  # run sets older than the option lack it
+                           # run sets written before these two options lack them: what they did then
+                           "noise": settings.get("noise", "per_point"),
+                           "hyperparameters": settings.get("hyperparameters", "fixed"),
                            "points": len(u),
                            "points_fitted": int(fitted.sum()), "replicates": config.replicates,
                            "runs": int(count.sum()), "q2_threshold": settings["q2_threshold"]}
@@ -144,7 +147,8 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     row["trusted"] = bool(q2["q2_noise_corrected"] >= settings["q2_threshold"])
     start = time.perf_counter()
     result["frame"] = emulator_indices(model, x, ybar, noise, names, rng, bootstrap=settings["refits"],
-                                       n_mc=settings["mc_samples"], confidence=config.analysis["confidence"])
+                                       n_mc=settings["mc_samples"], confidence=config.analysis["confidence"],
+                                       hyperparameters=row["hyperparameters"])
     row["indices_seconds"] = time.perf_counter() - start
     _MEMO[key] = result
     return result
