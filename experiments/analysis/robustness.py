@@ -11,12 +11,18 @@ replicate r of future f has the same seed under every policy.  Per policy and ou
 * **regret** -- in each future, the shortfall from the best policy *in that future* (Savage 1951), and its
   90th percentile and maximum over futures.
 
-Every metric has a percentile interval from a bootstrap over replicates *within* futures: each resample
-redraws, per future, the replicate indices with replacement -- the same indices for every policy, so the
-common-random-numbers pairing is kept -- and recomputes all metrics.  It states how much of a difference
-between policies replicate noise alone could make; it does not resample the futures.  The interval of a
-maximum (``regret_max``) is biased upward -- resampled means are noisier than the originals, and a maximum
-picks the noisiest -- so it can lie above the point value; read it as a spread, not a confidence interval.
+What is estimated is each metric of the *expected* outcome per future (the limit of the replicate mean),
+over the futures of the design.  The plug-in value of a maximum or percentile over noisy replicate means is
+biased -- replicate noise spreads the means, so maximum and 90th-percentile regret come out too high, most
+of all when many futures tie (the robust policy's regret is often equal in many futures).  Every metric has
+an interval from a bootstrap over replicates *within* futures (Gaussian multipliers, the same draw for
+every policy of a future, so the common-random-numbers pairing is kept); it does not resample the futures.
+By default (``interval="projection"``) the interval of a non-linear metric is the metric of the two ends of
+a simultaneous bootstrap band around the per-future means (regret: around the contrasts with every other
+policy): valid whatever the ties, and conservative.  The mean gets the basic bootstrap interval.  The point
+value is bias-corrected, ``2 g(m) - mean(g(m*))``; the plug-in value is kept beside it.  Details, the other
+choices (``"basic"``, and ``"percentile"``, the biased interval of earlier versions) and references in
+:func:`metric_intervals`.
 
 Policies are ranked by each metric (mean and percentiles in the output's direction, satisficing higher is
 better, regret lower is better) and :func:`statements` says in plain words which policy is best by which
@@ -31,6 +37,15 @@ results? Earth's Future 6(2), 169-191.
 
 Lempert, R. J., Popper, S. W. and Bankes, S. C. (2003). Shaping the Next One Hundred Years: New Methods for
 Quantitative, Long-Term Policy Analysis. RAND MR-1626.
+
+Andrews, D. W. K. (2000). Inconsistency of the bootstrap when a parameter is on the boundary of the
+parameter space. Econometrica 68(2), 399-405.
+
+Chernozhukov, V., Lee, S. and Rosen, A. M. (2013). Intersection bounds: estimation and inference.
+Econometrica 81(2), 667-737.
+
+Davison, A. C. and Hinkley, D. V. (1997). Bootstrap Methods and their Application. Cambridge University
+Press.  Efron, B. and Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
 
 Savage, L. J. (1951). The theory of statistical decision. Journal of the American Statistical Association
 46(253), 55-67.  Starr, M. K. (1963). Product Design and Decision Theory. Prentice-Hall.
@@ -62,7 +77,7 @@ METRICS: dict[str, tuple[str, bool]] = {
     "regret_p90": ("90th percentile of regret", False),
     "regret_max": ("maximum regret", False),
 }
-ROBUSTNESS_COLUMNS = ("output", "goal", "metric", "policy", "value", "low", "high", "rank")
+ROBUSTNESS_COLUMNS = ("output", "goal", "metric", "policy", "value", "low", "high", "plug_in", "rank")
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,56 @@ def _cube(runs: pd.DataFrame, output: str, policies: list, futures: list, replic
     return frame.reindex(full).to_numpy(dtype=float).reshape(len(policies), len(futures), len(replicates))
 
 
+def _ranks(values: np.ndarray, larger_is_better: bool) -> np.ndarray:
+    order = pd.Series(values).rank(ascending=not larger_is_better, method="min")
+    return order.to_numpy(dtype=float)
+
+
+def _larger_is_better(metric: str, goal: str) -> bool:
+    return METRICS[metric][1] if metric.startswith(("regret", "satisficing")) else goal == "max"
+
+
+def _contrasts(means: np.ndarray, goal: str) -> np.ndarray:
+    """(policy p, policy q, future) array of ``m[q, f] - m[p, f]`` ("max") or ``m[p, f] - m[q, f]`` ("min"):
+    regret of p in f is the largest of them over q (q = p contributes the zero)."""
+    sign = 1.0 if goal == "max" else -1.0
+    return sign * (means[None, :, :] - means[:, None, :])
+
+
+def _order_metrics(values: np.ndarray, threshold: float | None, goal: str, prefix: str = "") -> dict[str, np.ndarray]:
+    """Percentiles (and satisficing) over the last axis of ``values`` (futures)."""
+    with np.errstate(all="ignore"):
+        if prefix:
+            return {f"{prefix}p90": np.nanpercentile(values, 90, axis=-1), f"{prefix}max": np.nanmax(values, axis=-1)}
+        out = {name: np.nanpercentile(values, q, axis=-1) for name, q in (("p10", 10), ("p50", 50), ("p90", 90))}
+        if threshold is not None:
+            meets = values >= threshold if goal == "max" else values <= threshold
+            out["satisficing"] = np.where(np.isnan(values), np.nan, meets).astype(float)
+            out["satisficing"] = np.nanmean(out["satisficing"], axis=-1)
+    return out
+
+
+def _band(draws: np.ndarray, point: np.ndarray, level: float) -> np.ndarray:
+    """Half-widths of a simultaneous band over the trailing axes (one band per leading index).
+
+    ``draws`` has a leading bootstrap axis; the last axis is the futures.  Each element's scale ``se`` is the
+    bootstrap standard deviation pooled over the futures (root mean variance: with a few replicates per
+    future an element's own one is too noisy to divide by); ``c`` is the ``level`` quantile of the largest
+    deviation ``max_j |x*_j - x_j| / se_j``; the half-width is ``c * se_j``, and 0 for an element that does
+    not vary in the resamples (it is exact, e.g. a contrast whose noise cancels under common random numbers).
+    """
+    with np.errstate(all="ignore"):
+        varies = np.nanmax(draws, axis=0) > np.nanmin(draws, axis=0)
+        se = np.sqrt(np.nanmean(np.nanvar(draws, axis=0, ddof=1), axis=-1, keepdims=True))
+        t = np.abs(draws - point[None]) / np.where(se > 0, se, np.nan)[None]
+        t = np.where(varies[None] & np.isfinite(t), t, -np.inf)
+        worst = np.max(t, axis=tuple(range(2, draws.ndim)))  # (boot, leading)
+        worst = np.where(np.isfinite(worst), worst, 0.0)
+        c = np.quantile(worst, level, axis=0)
+    shape = c.shape + (1,) * (point.ndim - c.ndim)
+    return np.where(varies, np.nan_to_num(c.reshape(shape) * se, nan=0.0), 0.0)
+
+
 def future_metrics(means: np.ndarray, goal: str, threshold: float | None) -> dict[str, np.ndarray]:
     """All metrics per policy from the (policy, future) array of replicate means.
 
@@ -101,14 +166,8 @@ def future_metrics(means: np.ndarray, goal: str, threshold: float | None) -> dic
     """
     with np.errstate(all="ignore"):
         out = {"mean": np.nanmean(means, axis=1)}
-        for name, q in (("p10", 10), ("p50", 50), ("p90", 90)):
-            out[name] = np.nanpercentile(means, q, axis=1)
-        if threshold is not None:
-            meets = means >= threshold if goal == "max" else means <= threshold
-            out["satisficing"] = np.mean(meets, axis=1)
-        regret = regret_table(means, goal)
-        out["regret_p90"] = np.nanpercentile(regret, 90, axis=1)
-        out["regret_max"] = np.nanmax(regret, axis=1)
+        out.update(_order_metrics(means, threshold, goal))
+        out.update(_order_metrics(regret_table(means, goal), None, goal, prefix="regret_"))
     return out
 
 
@@ -119,14 +178,130 @@ def regret_table(means: np.ndarray, goal: str) -> np.ndarray:
     return means - np.nanmin(means, axis=0, keepdims=True)
 
 
-def _ranks(values: np.ndarray, larger_is_better: bool) -> np.ndarray:
-    order = pd.Series(values).rank(ascending=not larger_is_better, method="min")
-    return order.to_numpy(dtype=float)
+def _resampled_means(cube: np.ndarray, n_boot: int, rng: np.random.Generator, wild: bool) -> np.ndarray:
+    """(boot, policy, future) replicate means of ``n_boot`` bootstrap resamples within futures.
+
+    ``wild=False``: per future one draw of replicate indices with replacement (the earlier scheme).
+    ``wild=True``: the Gaussian multiplier ("wild") bootstrap, ``m* = m + sqrt(R / (R - 1)) / R *
+    sum_r w_r (y_r - m)`` with ``w_r`` standard normal (Davison and Hinkley 1997, sec. 6.2.6): given the data
+    its deviation is normal with the unbiased variance ``s^2 / R`` of a replicate mean, where the resampling
+    of indices gives ``(R - 1) s^2 / R^2`` and, at a few replicates, a lumpy distribution.  Either way the
+    draw is the same for every policy of a future, so the common-random-numbers pairing is kept.
+    """
+    n_p, n_f, n_r = cube.shape
+    with np.errstate(all="ignore"):
+        means = np.nanmean(cube, axis=2)
+        centred = np.nan_to_num(cube - means[:, :, None])
+    scale = math.sqrt(n_r / (n_r - 1)) / n_r if n_r > 1 else 0.0
+    out = np.empty((n_boot, n_p, n_f))
+    for b in range(n_boot):
+        if wild:
+            w = rng.standard_normal((n_f, n_r))
+            out[b] = means + scale * np.einsum("pfr,fr->pf", centred, w)
+        else:
+            pick = rng.integers(n_r, size=(n_f, n_r))
+            resampled = np.take_along_axis(cube, np.broadcast_to(pick, cube.shape), axis=2)
+            with np.errstate(all="ignore"):
+                out[b] = np.nanmean(resampled, axis=2)
+    return out
+
+
+def metric_intervals(cube: np.ndarray, goal: str, threshold: float | None, *, n_boot: int, level: float,
+                     rng: np.random.Generator, interval: str = "projection"
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray],
+                                dict[str, np.ndarray]]:
+    """Point values, interval ends and plug-in values of every metric from a (policy, future, replicate) cube.
+
+    What is estimated: each metric ``g`` of the *expected* outcome per future, ``mu[p, f] = E[y | p, f]``
+    (the limit of the replicate mean), over the futures of the design (they are not resampled).  The
+    plug-in value ``g(m)`` of a non-linear metric -- a maximum, a percentile over futures, a share above a
+    threshold -- is biased: replicate noise spreads the means ``m``, so a maximum (maximum and
+    90th-percentile regret) comes out too high, by about 2.5 standard errors when many futures tie.  The
+    resamples ``m*`` are Gaussian-multiplier ("wild") draws, :func:`_resampled_means`, except for
+    ``"percentile"``, which keeps the earlier resampling of replicate indices.  ``interval`` chooses the
+    interval at ``level`` (e.g. 0.95):
+
+    * ``"projection"`` (default) -- a simultaneous band ``m[j] +- c se[j]`` over the elements a metric
+      depends on (a policy's means over futures; for regret, its contrasts ``m[q, f] - m[p, f]`` with every
+      other policy q), ``se`` the bootstrap standard deviation pooled over futures and ``c`` the ``level``
+      quantile of the largest bootstrap deviation in units of ``se`` (:func:`_band`); the interval is the
+      metric of the band's lower and upper ends.  Every metric here except the mean is non-decreasing in
+      those elements, so when the band covers ``mu`` the interval covers ``g(mu)``: coverage at least that
+      of the band, whatever the ties.  At ties the bootstrap of the maximum itself is inconsistent
+      (Andrews 2000), which is why the basic interval undercovers there; the projection is the device of
+      Chernozhukov, Lee and Rosen (2013) without their restriction to the near-maximal elements, so it is
+      conservative (on the synthetic policy model about three times as wide as the basic interval).
+      The mean over futures is linear and unbiased: plug-in value, basic interval.
+    * ``"basic"`` -- the basic (reverse-percentile) interval ``[2 g(m) - q*_hi, 2 g(m) - q*_lo]``
+      (Davison and Hinkley 1997, sec. 5.2; Efron and Tibshirani 1993, sec. 13.4): right for a metric smooth
+      in ``mu``; at ties it undercovers, because the resampled maxima are less biased than the observed one.
+    * ``"percentile"`` -- the percentile interval ``[q*_lo, q*_hi]`` of earlier versions, with the plug-in
+      point: biased upward for a maximum, so the point can lie below its own interval.  For comparison.
+
+    With ``"projection"`` and ``"basic"`` the point of a non-linear metric is the bias-corrected
+    ``2 g(m) - mean(g(m*))`` (Efron and Tibshirani 1993, sec. 10.6), limited to its interval (it would leave
+    it only if the bootstrap distribution were so skewed that its mean lay outside its central part, or past
+    a bound, regret >= 0 or a share in [0, 1]).  At ties the bootstrap bias is smaller than the real one,
+    so the corrected value is still somewhat high (on the synthetic model it removes about half the bias).
+
+    Returns
+    -------
+    point, low, high, plug_in : dict of metric -> array over policies
+        In the output's unit (satisficing: a share, dimensionless); ``low``/``high`` NaN without resamples.
+    """
+    with np.errstate(all="ignore"):
+        means = np.nanmean(cube, axis=2)
+    plug_in = future_metrics(means, goal, threshold)
+    nan = {name: np.full(len(means), math.nan) for name in plug_in}
+    if n_boot == 0:
+        return dict(plug_in), nan, dict(nan), plug_in
+    alpha = (1 - level) / 2
+    boot = _resampled_means(cube, n_boot, rng, wild=interval != "percentile")
+    per_draw = [future_metrics(b, goal, threshold) for b in boot]
+    stacks = {name: np.vstack([d[name] for d in per_draw]) for name in plug_in}
+    q_lo = {name: np.nanquantile(s, alpha, axis=0) for name, s in stacks.items()}
+    q_hi = {name: np.nanquantile(s, 1 - alpha, axis=0) for name, s in stacks.items()}
+    if interval == "percentile":
+        return dict(plug_in), q_lo, q_hi, plug_in
+    low = {name: 2 * plug_in[name] - q_hi[name] for name in plug_in}
+    high = {name: 2 * plug_in[name] - q_lo[name] for name in plug_in}
+    if interval == "projection":
+        half = _band(boot, means, level)  # (policy, future)
+        for name, values in _order_metrics(means - half, threshold, goal).items():
+            low[name] = values
+        for name, values in _order_metrics(means + half, threshold, goal).items():
+            high[name] = values
+        contrasts = _contrasts(means, goal)
+        half_c = _band(np.stack([_contrasts(b, goal) for b in boot]), contrasts, level)
+        with np.errstate(all="ignore"):
+            for name, values in _order_metrics(np.nanmax(contrasts - half_c, axis=1), None, goal, "regret_").items():
+                low[name] = values
+            for name, values in _order_metrics(np.nanmax(contrasts + half_c, axis=1), None, goal, "regret_").items():
+                high[name] = values
+    point = {}
+    for name, values in plug_in.items():
+        if name == "mean":
+            point[name] = values
+            continue
+        with np.errstate(all="ignore"):
+            corrected = 2 * values - np.nanmean(stacks[name], axis=0)
+        point[name] = np.clip(corrected, low[name], high[name])
+    return point, low, high, plug_in
+
+
+INTERVALS = ("projection", "basic", "percentile")
+#: How the report describes each choice of interval.
+INTERVAL_TEXT = {
+    "projection": "values bias-corrected; the mean's interval basic, the others the metric of a simultaneous "
+                  "band's ends, conservative",
+    "basic": "values bias-corrected; basic (reverse-percentile) intervals",
+    "percentile": "plug-in values; percentile intervals, biased upward for maxima",
+}
 
 
 def robustness(runs: pd.DataFrame, goals: Mapping[str, str], *, thresholds: Mapping[str, float] | None = None,
                policies: Sequence[str] | None = None, n_boot: int = 200, level: float = 0.95,
-               seed: int = 0) -> RobustnessResult:
+               seed: int = 0, interval: str = "projection") -> RobustnessResult:
     """Distribution, satisficing and regret of every policy over the futures, with replicate intervals.
 
     Parameters
@@ -141,13 +316,25 @@ def robustness(runs: pd.DataFrame, goals: Mapping[str, str], *, thresholds: Mapp
     policies : sequence, optional
         Policy order in the tables (default: order of first appearance).
     n_boot : int
-        Bootstrap resamples of the replicates within futures (default 200; 0 for no intervals).
+        Bootstrap resamples of the replicates within futures (default 200; 0 for no intervals, and then
+        ``value`` is the plug-in value).
     level : float
-        Level of the percentile intervals (default 0.95).
+        Level of the intervals (default 0.95).
     seed : int
         Seed of the bootstrap (``numpy.random.default_rng(SeedSequence(seed))``).
+    interval : {"projection", "basic", "percentile"}
+        How the point and interval are formed; see :func:`metric_intervals` (default ``"projection"``).
+
+    Returns
+    -------
+    RobustnessResult
+        ``table`` has ``value`` (bias-corrected, in the output's unit; shares dimensionless), ``low``,
+        ``high`` (the interval), ``plug_in`` (the metric of the replicate means as they are) and ``rank``
+        (by ``value``).
     """
     thresholds = dict(thresholds or {})
+    if interval not in INTERVALS:
+        raise DiscoveryInputError(f"interval {interval!r} is unknown; allowed: {', '.join(INTERVALS)}")
     for column in ("policy", "future", "replicate"):
         if column not in runs.columns:
             raise DiscoveryInputError(f"the runs table has no {column!r} column; allowed: a table with policy, "
@@ -169,42 +356,26 @@ def robustness(runs: pd.DataFrame, goals: Mapping[str, str], *, thresholds: Mapp
     futures = sorted(runs["future"].unique())
     replicates = sorted(runs["replicate"].unique())
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    alpha = (1 - level) / 2
     rows, future_means, regrets = [], {}, {}
     for output, goal in goals.items():
         cube = _cube(runs, output, policies, futures, replicates)
         with np.errstate(all="ignore"):
             means = np.nanmean(cube, axis=2)
-        threshold = thresholds.get(output)
-        point = future_metrics(means, goal, threshold)
-        draws: dict[str, list[np.ndarray]] = {name: [] for name in point}
-        n_f, n_r = len(futures), len(replicates)
-        for _ in range(n_boot):
-            pick = rng.integers(n_r, size=(n_f, n_r))  # per future, the same replicate draw for every policy
-            resampled = np.take_along_axis(cube, np.broadcast_to(pick, cube.shape), axis=2)
-            with np.errstate(all="ignore"):
-                boot = future_metrics(np.nanmean(resampled, axis=2), goal, threshold)
-            for name, values in boot.items():
-                draws[name].append(values)
+        point, low, high, plug_in = metric_intervals(cube, goal, thresholds.get(output), n_boot=n_boot,
+                                                     level=level, rng=rng, interval=interval)
         for name, values in point.items():
-            larger_better = METRICS[name][1] if name.startswith(("regret", "satisficing")) else goal == "max"
-            ranks = _ranks(values, larger_better)
-            if n_boot:
-                stack = np.vstack(draws[name])
-                low, high = np.nanquantile(stack, alpha, axis=0), np.nanquantile(stack, 1 - alpha, axis=0)
-            else:
-                low = high = np.full(len(policies), math.nan)
+            ranks = _ranks(values, _larger_is_better(name, goal))
             for i, policy in enumerate(policies):
                 rows.append({"output": output, "goal": goal, "metric": name, "policy": policy,
-                             "value": float(values[i]), "low": float(low[i]), "high": float(high[i]),
-                             "rank": int(ranks[i])})
+                             "value": float(values[i]), "low": float(low[name][i]), "high": float(high[name][i]),
+                             "plug_in": float(plug_in[name][i]), "rank": int(ranks[i])})
         future_means[output] = pd.DataFrame(means, index=pd.Index(policies, name="policy"),
                                             columns=pd.Index(futures, name="future"))
         regrets[output] = pd.DataFrame(regret_table(means, goal), index=future_means[output].index,
                                        columns=future_means[output].columns)
     table = pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
-    settings = (("n_boot", n_boot), ("level", level), ("seed", seed), ("thresholds", thresholds),
-                ("futures", len(futures)), ("replicates", len(replicates)))
+    settings = (("n_boot", n_boot), ("level", level), ("seed", seed), ("interval", interval),
+                ("thresholds", thresholds), ("futures", len(futures)), ("replicates", len(replicates)))
     return RobustnessResult(table, future_means, regrets, tuple(statements(table, thresholds)), settings)
 
 
@@ -267,7 +438,8 @@ def report_markdown(result: RobustnessResult) -> str:
     settings = dict(result.settings)
     lines = ["# Robustness of policies over futures", "",
              f"{settings['futures']} futures x {settings['replicates']} replicates per policy; intervals: "
-             f"{settings['level']:.0%} bootstrap over replicates within futures ({settings['n_boot']} resamples).", "",
+             f"{settings['level']:.0%} bootstrap over replicates within futures ({settings['n_boot']} resamples, "
+             f"{INTERVAL_TEXT[settings.get('interval', 'percentile')]}).", "",
              "## Which policy is robust, by which criterion", ""]
     lines += [f"- {line.strip()}" for line in result.statements]
     for output, rows in result.table.groupby("output", sort=False):
@@ -300,5 +472,5 @@ def write_robustness(result: RobustnessResult, folder: Path, *, manifest: Mappin
                                  REPORT_MD: report_markdown(result)}, manifest=record, extra=extra)
 
 
-__all__ = ["GOALS", "METRICS", "ROBUSTNESS_COLUMNS", "RobustnessResult", "best_by_metric", "future_metrics",
-           "ranking_table", "regret_table", "report_markdown", "robustness", "statements", "write_robustness"]
+__all__ = ["GOALS", "INTERVALS", "METRICS", "ROBUSTNESS_COLUMNS", "RobustnessResult", "best_by_metric", "future_metrics",
+           "metric_intervals", "ranking_table", "regret_table", "report_markdown", "robustness", "statements", "write_robustness"]
