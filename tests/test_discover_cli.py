@@ -85,6 +85,26 @@ def test_discover_recovers_the_planted_box_from_a_sweep_run_set(planted: Path) -
         assert row.qp_value < 1e-3
     assert json.loads((folder / "manifest.json").read_text())["runs"] == 1200
     assert "box" in result.output and "x1" in result.output
+    # dimensional stacking (default 4 factors): the planted factors outermost, the box's cells the darkest
+    stacking = pd.read_csv(folder / "stacking.csv")
+    assert (folder / "stacking.png").stat().st_size > 0
+    assert list(stacking.columns[:4]) == ["row", "column", "x1", "x1_low"]
+    assert stacking["n_points"].sum() == 400 and len(stacking) == 3 ** 4
+    assert {"x1", "x2"} <= set(stacking.columns) and "## Dimensional stacking" in (folder / "report.md").read_text()
+    block = stacking.groupby(["x1", "x2"])[["n_cases", "n_points"]].sum()
+    assert (block["n_cases"] / block["n_points"]).idxmax() == (3, 2)  # x1 in its top third, x2 in the middle
+    assert "stacking (x1, x2," in result.output
+
+
+def test_stacking_of_a_run_set_with_fewer_factors_than_the_default(tmp_path: Path, planted: Path) -> None:
+    """Two stacked factors on request; a run set's own factor count bounds --stack-factors (6 of 6 is fine)."""
+    result = lcsim("discover", planted, "--output", "y", "--above", "0.5", "--resamples", "0", "--stack-factors", 2)
+    assert result.exit_code == 0, result.output
+    stacking = pd.read_csv(planted / "discovery" / "y" / "stacking.csv")
+    assert len(stacking) == 9
+    assert stacking.sort_values("share").iloc[-1][["x1", "x2"]].tolist() == [3, 2]
+    result = lcsim("discover", planted, "--output", "y", "--above", "0.5", "--resamples", "0", "--stack-factors", 0)
+    assert result.exit_code == 0 and not (planted / "discovery" / "y" / "stacking.csv").exists()
 
 
 def test_cart_method_reports_the_planted_box_as_a_leaf(planted: Path) -> None:
@@ -126,6 +146,11 @@ def _no_discovery(folder: Path) -> bool:
     (["--output", "y", "--above", "0.5", "--method", "svm"], ["--method svm", "allowed: prim, cart"]),
     (["--output", "y", "--above", "0.5", "--share-above", "1.5"], ["--share-above 1.5", "allowed"]),
     (["--output", "y", "--above", "0.5", "--min-density", "0"], ["--min-density 0", "allowed"]),
+    (["--output", "y", "--above", "0.5", "--stack-factors", "1"], ["--stack-factors 1", "out of range",
+                                                                   "allowed: 0 (no stacking) or 2 to 6"]),
+    (["--output", "y", "--above", "0.5", "--stack-factors", "four"], ["--stack-factors four", "not an integer",
+                                                                      "allowed: 0 (no stacking) or 2 to 6"]),
+    (["--output", "y", "--above", "0.5", "--stack-factors", "7"], ["--stack-factors 7", "allowed"]),
 ])
 def test_bad_requests_exit_2_and_write_nothing(tmp_path: Path, planted: Path, args, expected) -> None:
     copy = tmp_path / "copy"

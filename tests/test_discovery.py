@@ -273,3 +273,77 @@ def test_same_seed_same_result(tables, result):
     again = discover(design, runs, "y", above=0.5, n_resamples=20, seed=3)
     pd.testing.assert_frame_equal(limits_table(again), limits_table(result))
     pd.testing.assert_frame_equal(again.features, result.features)
+
+
+# ---- dimensional stacking --------------------------------------------------------------------------------
+
+def _planted_discovery():
+    from experiments.models.planted_box import planted_box_tables
+
+    design, runs = planted_box_tables(n_points=1000, replicates=3, seed=1)
+    return discover(design, runs, "y", above=0.5, n_resamples=0)
+
+
+def test_dimensional_stacking_finds_the_planted_box():
+    """Known answer: the stacked factors are chosen by feature score, so x1 and x2 (the planted ones) come
+    first; with 3 quantile bins the cell x1 top third x x2 middle third overlaps the box most (0.7 x 0.8 of
+    the cell) and has the largest share, in a 2-factor stack and summed over the others in a 4-factor one."""
+    from experiments.analysis.stacking import dimensional_stack, stacking_markdown
+
+    result = _planted_discovery()
+    x, y = result.cases.table[list(result.factors)], result.cases.table["is_case"].to_numpy()
+    two = dimensional_stack(x, y, result.features, n_factors=2)
+    assert two.rows == ("x1",) and two.columns == ("x2",)
+    best = two.top_cells(1).iloc[0]
+    assert (best["x1"], best["x2"]) == (3, 2)
+    assert best["share"] == two.table["share"].max() and best["share"] > 0.45
+    assert two.table["n_points"].sum() == 1000 and two.table["n_cases"].sum() == y.sum()
+    four = dimensional_stack(x, y, result.features, n_factors=4)
+    assert four.factors[:2] == ("x1", "x2") and four.rows[0] == "x1" and four.columns[0] == "x2"
+    assert four.grid().shape == (9, 9)
+    block = four.table.groupby(["x1", "x2"])[["n_cases", "n_points"]].sum()
+    assert (block["n_cases"] / block["n_points"]).idxmax() == (3, 2)
+    # cells outside the box's x1 range (bottom third, below 0.33) have no cases but noise ones
+    assert four.table.loc[four.table["x1"] == 1, "share"].max() <= 0.15
+    text = "\n".join(stacking_markdown(four))
+    assert "## Dimensional stacking" in text and "9 x 9 = 81 cells" in text
+
+
+def test_stacking_bins_and_refusals():
+    from experiments.analysis.stacking import bin_index, check_stack_factors, dimensional_stack, quantile_edges
+
+    edges = quantile_edges(np.arange(9.0), 3)
+    assert edges.tolist() == pytest.approx([0.0, 8 / 3, 16 / 3, 8.0])
+    assert bin_index(np.array([0.0, 2.0, 3.0, 8.0]), edges).tolist() == [0, 0, 1, 2]
+    assert len(quantile_edges(np.array([0, 0, 0, 1, 1, 1.0]), 3)) == 3  # two distinct values: two bins
+    with pytest.raises(DiscoveryInputError, match=r"--stack-factors 5: out of range; allowed: 0 \(no stacking\) "
+                                                  r"or 2 to 3"):
+        check_stack_factors(5, 3)
+    with pytest.raises(DiscoveryInputError, match=r"--stack-factors 2: the run set has 1 factor"):
+        check_stack_factors(2, 1)
+    x = pd.DataFrame({"a": np.linspace(0, 1, 12), "b": np.tile([0.0, 1.0], 6)})
+    stack = dimensional_stack(x, x["a"].to_numpy() > 0.5, pd.DataFrame({"factor": ["b", "a"], "score": [0.2, 0.8]}),
+                              n_factors=2)
+    assert stack.rows == ("a",) and stack.columns == ("b",) and stack.grid().shape == (3, 2)
+
+
+def test_stacking_plot_draws_every_cell():
+    from matplotlib._pylab_helpers import Gcf
+
+    from experiments.analysis.stacking import dimensional_stack
+    from experiments.plots.discovery import plot_stacking
+
+    result = _planted_discovery()
+    stack = dimensional_stack(result.cases.table[list(result.factors)], result.cases.table["is_case"].to_numpy(),
+                              result.features, n_factors=3)
+    fig = plot_stacking(stack)
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape == (9, 3)
+    assert len(ax.texts) == 27 and all("/" in t.get_text() for t in ax.texts)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
+    assert ax.get_yticklabels()[0].get_text() == "11"
+    assert Gcf.get_num_fig_managers() == 0
+    from experiments.plots.figures import new_figure
+
+    own, target = new_figure()
+    assert plot_stacking(stack, ax=target) is own

@@ -9,7 +9,9 @@ Written to ``RUNSET/discovery/<output>/`` all or nothing (an earlier folder of t
 ``trajectory.csv``, ``limits.csv``, ``cart.csv``, ``feature_scores.csv``, ``cases.csv``, ``report.md``,
 ``manifest.json`` (command, condition, settings, run set) and the figures ``trajectory.png`` (peeling
 trajectory), ``box_limits.png`` (limits against the factor ranges) and ``pairwise.png`` (scatter with the
-box), each for the first box; ``trajectory_2.png`` ... for the covering box when there is one.
+box), each for the first box; ``trajectory_2.png`` ... for the covering box when there is one; and the
+dimensional stack of the factors of highest feature score (:mod:`experiments.analysis.stacking`),
+``stacking.csv`` and ``stacking.png``, unless ``stack_factors=0``.
 """
 
 from __future__ import annotations
@@ -22,14 +24,23 @@ import pandas as pd
 
 from experiments.analysis.discovery import (
     LIMITS_CSV,
+    REPORT_MD,
     TRAJECTORY_CSV,
     DiscoveryInputError,
     DiscoveryResult,
     cart_table,
+    default_factors,
     discover,
     discovery_files,
-    write_discovery,
     write_folder,
+)
+from experiments.analysis.stacking import (
+    STACKING_CSV,
+    STACKING_PNG,
+    Stack,
+    check_stack_factors,
+    dimensional_stack,
+    stacking_markdown,
 )
 from experiments.store.runset import RunSet, RunSetBusyError, RunSetError
 
@@ -45,6 +56,7 @@ class DiscoveryRun:
     result: DiscoveryResult
     folder: Path
     files: tuple[Path, ...]
+    stack: Stack | None = None
 
 
 def open_finished_runset(path: Path) -> RunSet:
@@ -70,13 +82,15 @@ def open_finished_runset(path: Path) -> RunSet:
 
 def discover_runset(path: Path, output: str, *, above: float | None = None, below: float | None = None,
                     share: float | None = None, method: str = "prim", box: int | None = None,
-                    min_density: float = 0.8, n_resamples: int = 50, seed: int = 0,
-                    command: str | None = None) -> DiscoveryRun:
+                    min_density: float = 0.8, n_resamples: int = 50, seed: int = 0, stack_factors: int | None = None,
+                    stack_bins: int = 3, command: str | None = None) -> DiscoveryRun:
     """Discover under which factor combinations ``output`` meets the condition, on the run set at ``path``.
 
     ``method="prim"`` (default) reports PRIM boxes (first and covering) in ``limits.csv``; ``"cart"``
-    reports the CART leaves with density >= 0.5 there instead (no trajectory, no ``--box``).  Every user
-    mistake raises :class:`DiscoveryInputError` before anything is written.
+    reports the CART leaves with density >= 0.5 there instead (no trajectory, no ``--box``).  Either way
+    the ``stack_factors`` factors of highest feature score (default 4, or all factors if fewer; 0: none)
+    are stacked in ``stack_bins`` quantile
+    bins each.  Every user mistake raises :class:`DiscoveryInputError` before anything is written.
     """
     from experiments.plots import discovery as plots
 
@@ -101,6 +115,10 @@ def discover_runset(path: Path, output: str, *, above: float | None = None, belo
                                                                  and c not in ("run_id", "replicate", "spawn_key")]
         raise DiscoveryInputError(f"--output {output}: the run set has no such output; allowed: {', '.join(outputs)}")
     factors = [f["name"] for f in runset.manifest.get("factors", [])] or None
+    n_factors = len(factors) if factors is not None else len(default_factors(design))
+    if stack_factors is None:
+        stack_factors = min(4, n_factors) if n_factors >= 2 else 0
+    check_stack_factors(stack_factors, n_factors)
     if box is not None and box < 0:
         raise DiscoveryInputError(f"--box {box}: allowed: a box index from 0 on the trajectory")
     result = discover(design, runs, output, above=above, below=below, share=share, factors=factors, box=box,
@@ -109,7 +127,14 @@ def discover_runset(path: Path, output: str, *, above: float | None = None, belo
     manifest = {"method": method, "runset": str(path), "runset_name": runset.manifest.get("name"),
                 "command": command, "design_points": len(design), "runs": len(runs)}
 
+    stack = None
+    if stack_factors:
+        stack = dimensional_stack(result.cases.table[list(result.factors)], result.cases.table["is_case"].to_numpy(),
+                                  result.features, n_factors=stack_factors, n_bins=stack_bins)
+
     def figures(staging: Path) -> None:
+        if stack is not None:
+            plots.save_figure(plots.plot_stacking(stack), staging / STACKING_PNG)
         if method == "cart":
             return
         for search in result.searches:
@@ -119,16 +144,20 @@ def discover_runset(path: Path, output: str, *, above: float | None = None, belo
                 plots.save_figure(plots.plot_box_limits(search), staging / f"box_limits{suffix}.png")
             plots.save_figure(plots.plot_pairwise(result, search=search.search), staging / f"pairwise{suffix}.png")
 
-    if method == "prim":
-        files = write_discovery(result, folder, manifest=manifest, extra=figures)
-    else:
-        texts = discovery_files(result)
+    texts = discovery_files(result)
+    if method == "cart":
         del texts[TRAJECTORY_CSV]
         texts[LIMITS_CSV] = cart_limits(result).to_csv(index=False)
-        record = {"kind": "discovery", "output": output, "condition": result.cases.description,
-                  "settings": dict(result.settings), **manifest}
-        files = write_folder(folder, texts, manifest=record)
-    return DiscoveryRun(result, folder, tuple(files))
+    if stack is not None:
+        texts[STACKING_CSV] = stack.table.to_csv(index=False)
+        report = texts[REPORT_MD]
+        cut = report.rindex("Coverage: share of all cases")  # before the closing glossary and settings
+        texts[REPORT_MD] = report[:cut] + "\n".join(stacking_markdown(stack)) + "\n" + report[cut:]
+    settings = {**dict(result.settings), "stack_factors": stack_factors, "stack_bins": stack_bins}
+    record = {"kind": "discovery", "output": output, "condition": result.cases.description, "settings": settings,
+              **manifest}
+    files = write_folder(folder, texts, manifest=record, extra=figures)
+    return DiscoveryRun(result, folder, tuple(files), stack)
 
 
 def cart_limits(result: DiscoveryResult) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 Registered on the ``lcsim`` Typer app by :mod:`experiments.cli.app` through :func:`register`.  The work is
 :func:`experiments.analysis.runset_discovery.discover_runset`; this module parses the options and turns
 every user mistake (an unknown output, a condition no point or every point meets, a run set still running or
-incomplete, a factor of zero width, ``--box`` beyond the trajectory) into exit code 2 with a message naming
+incomplete, a factor of zero width, ``--box`` beyond the trajectory, ``--stack-factors`` outside 0 or 2 to 6 or
+above the number of factors) into exit code 2 with a message naming
 the value and what is allowed, before anything is written.
 """
 
@@ -56,6 +57,10 @@ def discover(
         "Share of the best density on the trajectory the default box must keep (0 < D <= 1)."))] = "0.8",
     resamples: Annotated[str, typer.Option(metavar="N", help=(
         "Bootstrap resamples for the stability of each restriction (0 to 10000)."))] = "50",
+    stack_factors: Annotated[str | None, typer.Option(metavar="K", show_default=False, help=(
+        "Dimensional stacking of the K factors of highest feature score, 3 quantile bins each, into "
+        "stacking.csv and stacking.png (2 to 6 and at most the number of factors; 0: none). "
+        "Default: 4, or the number of factors if fewer."))] = None,
 ) -> None:
     """Scenario discovery: PRIM (or CART) boxes of the factor space where an output meets a condition."""
     from experiments.analysis.discovery import DiscoveryInputError
@@ -88,12 +93,20 @@ def discover(
         raise fail(f"--resamples {resamples}: not an integer; allowed: 0 to 10000") from None
     if not 0 <= n_resamples <= 10_000:
         raise fail(f"--resamples {resamples}: out of range; allowed: 0 to 10000")
+    try:
+        n_stack = None if stack_factors is None else int(stack_factors)
+    except ValueError:
+        raise fail(f"--stack-factors {stack_factors}: not an integer; allowed: 0 (no stacking) or 2 to 6") from None
+    if n_stack is not None and n_stack != 0 and not 2 <= n_stack <= 6:
+        raise fail(f"--stack-factors {stack_factors}: out of range; allowed: 0 (no stacking) or 2 to 6 (at most the "
+                   "run set's number of factors)")
     if not runset.is_dir():
         raise fail(f"{runset}: no such folder; allowed: a run-set folder written by `lcsim sweep`, `lcsim sensitivity` "
                    "or `lcsim robust`")
     try:
         done = discover_runset(runset, output, above=x_above, below=x_below, share=share, method=method, box=k,
-                               min_density=density, n_resamples=n_resamples, command=shlex.join(sys.argv))
+                               min_density=density, n_resamples=n_resamples, stack_factors=n_stack,
+                               command=shlex.join(sys.argv))
     except DiscoveryInputError as exc:
         raise fail(str(exc)) from None
     result = done.result
@@ -113,6 +126,11 @@ def discover(
             if leaf.density >= 0.5:
                 limits = "; ".join(f"{lo:.4g} <= {f} <= {hi:.4g}" for f, lo, hi in leaf.limits) or "(no limits)"
                 typer.echo(f"leaf {leaf.leaf}: coverage {leaf.coverage:.3f}, density {leaf.density:.3f}: {limits}")
+    if done.stack is not None:
+        top = done.stack.top_cells(1, min_points=max(1, int(done.stack.table["n_points"].median() // 2))).iloc[0]
+        where = "; ".join(f"{f} {top[f + '_low']:.3g} to {top[f + '_high']:.3g}" for f in done.stack.factors)
+        typer.echo(f"stacking ({', '.join(done.stack.factors)}): largest share {top['share']:.2f} "
+                   f"({int(top['n_cases'])} of {int(top['n_points'])} points) at {where}")
     typer.echo(f"written to {done.folder} (report: {done.folder / 'report.md'})", err=True)
 
 

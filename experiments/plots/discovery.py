@@ -11,7 +11,8 @@ global backend or leaves figures open in a notebook.  Saving is a separate step 
 * :func:`plot_pairwise` -- scatter of the design points for each pair of restricted factors, cases
   highlighted, with the box drawn;
 * :func:`plot_policy_cdf` -- per policy, the empirical CDF of an output over futures;
-* :func:`plot_regret` -- per policy, a box plot of regret over futures.
+* :func:`plot_regret` -- per policy, a box plot of regret over futures;
+* :func:`plot_stacking` -- the dimensional stack: share of cases per cell of nested factor bins.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from experiments.analysis.discovery import BoxSearch, DiscoveryResult
 from experiments.analysis.robustness import RobustnessResult
+from experiments.analysis.stacking import Stack
 from experiments.plots.figures import new_figure, save_figure
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Figure, Axes]:
@@ -146,4 +149,43 @@ def plot_regret(result: RobustnessResult, output: str, ax: Axes | None = None) -
     return fig
 
 
-__all__ = ["plot_box_limits", "plot_pairwise", "plot_policy_cdf", "plot_regret", "plot_trajectory", "save_figure"]
+
+
+def plot_stacking(stack: Stack, ax: Axes | None = None, annotate_max_cells: int = 144) -> Figure:
+    """The dimensional stack as a heat map: the share of cases per cell (grey: no points), each cell
+    annotated with ``cases/points`` when there are at most ``annotate_max_cells`` cells; lines separate
+    the bins of the outer factors.  Tick labels give each cell's bin per factor (1 = lowest third)."""
+    share = stack.grid("share")
+    n_rows, n_cols = share.shape
+    fig, ax = _axes(ax, figsize=(max(5.0, 0.42 * n_cols + 2.5), max(4.0, 0.36 * n_rows + 2.0)))
+    cmap = colormaps["viridis"].with_extremes(bad="0.85")
+    image = ax.imshow(np.ma.masked_invalid(share), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto",
+                      interpolation="nearest")
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label("share of the cell's points that are cases")
+    if n_rows * n_cols <= annotate_max_cells:
+        points, cases = stack.grid("n_points"), stack.grid("n_cases")
+        for r, c in itertools.product(range(n_rows), range(n_cols)):
+            dark = np.isfinite(share[r, c]) and share[r, c] < 0.6
+            ax.text(c, r, f"{int(cases[r, c])}/{int(points[r, c])}", ha="center", va="center", fontsize=6,
+                    color="white" if dark else "black")
+
+    def labels(axis: tuple[str, ...], key: str) -> list[str]:
+        cells = stack.table.drop_duplicates(key).sort_values(key)
+        return ["".join(str(int(cell[f])) for f in axis) for _, cell in cells.iterrows()]
+
+    ax.set_yticks(range(n_rows), labels(stack.rows, "row"), fontsize=7)
+    ax.set_xticks(range(n_cols), labels(stack.columns, "column"), fontsize=7, rotation=90)
+    ax.set_ylabel("bins of " + " / ".join(stack.rows))
+    ax.set_xlabel("bins of " + " / ".join(stack.columns))
+    for axis, draw, count in ((stack.rows, ax.axhline, n_rows), (stack.columns, ax.axvline, n_cols)):
+        if len(axis) > 1:
+            inner = count // (len(stack.edges[axis[0]]) - 1)
+            for k in range(inner, count, inner):
+                draw(k - 0.5, color="white", linewidth=1.5)
+    ax.set_title("dimensional stacking: share of cases per cell (cases/points)", fontsize=10)
+    return fig
+
+
+__all__ = ["plot_box_limits", "plot_pairwise", "plot_policy_cdf", "plot_regret", "plot_stacking", "plot_trajectory",
+           "save_figure"]
