@@ -459,7 +459,7 @@ def test_the_run_set_page_reads_rankings_and_discovered_boxes(analysed_runsets: 
     assert set(found) == {"y"} and found["y"]["condition"] == "replicate mean y >= 0.5"
     assert set(found["y"]["limits"].query("search == 1")["factor"]) == {"x1", "x2"}
     assert found["y"]["trajectory"]["chosen"].sum() >= 1
-    assert set(found["y"]["figures"]) == {"trajectory.png", "box_limits.png", "pairwise.png"}
+    assert set(found["y"]["figures"]) == {"trajectory.png", "box_limits.png", "pairwise.png", "stacking.png"}
     robust = RunSet.open(analysed_runsets / "pf")
     table = ranking_tables(robust)["y"]
     assert table.loc["regret_max", "1st"] == "steady" and table.loc["mean", "1st"] == "gamble"
@@ -484,5 +484,5 @@ def test_the_ranking_view_renders_the_table_and_the_boxes(analysed_runsets: Path
     texts = [str(getattr(w, "unsafe_innerHTML", "")) for w in widgets if type(w).__name__ == "HTML"]  # solara.HTML
     assert "Ranking: y" in texts and "Scenario discovery: replicate mean y &gt;= 0.5" in texts
     assert any("<td>x1</td>" in t for t in texts)  # the ranking table and the box limits
-    assert sum(type(w).__name__ == "Image" for w in widgets) == 3  # trajectory, limits, pairwise
+    assert sum(type(w).__name__ == "Image" for w in widgets) == 4  # trajectory, limits, pairwise, stacking
     rc.close()

@@ -46,7 +46,7 @@ from experiments.store.runset import RunSet, RunSetBusyError, RunSetError
 
 DISCOVERY_DIR = "discovery"
 METHODS = ("prim", "cart")
-FIGURES = ("trajectory.png", "box_limits.png", "pairwise.png")
+FIGURES = ("trajectory.png", "box_limits.png", "pairwise.png", "stacking.png")
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,8 @@ class RobustAnalysis(_Section):
     bootstrap: int = Field(200, ge=0, le=100_000)
     """Bootstrap resamples over replicates within futures (0: no intervals)."""
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
-    """Level of the percentile intervals (0.95 = 95 %)."""
+    """Level of the intervals (0.95 = 95 %): a bootstrap over replicates within futures, bias-corrected and
+    centred at ties for the regret metrics (experiments/analysis/robustness.py)."""
 
 
 class RobustFile(_Section):
