@@ -298,8 +298,21 @@ def exits_after_run(outcome: RunOutcome, k: int) -> tuple[int, int]:
 
 
 def check_duration_dependence(ens) -> Check:
-    """L1, duration dependence (Fichman & Levinthal 1991): exit is likelier after the first run than after
-    the third."""
+    """L1, duration dependence (Fichman & Levinthal 1991): a relationship's exit is likelier after its first
+    run than after its third.  Pre-registered (docs/validation.md, "L1 rebuilt") before any figure:
+
+    * relationship = one pilot with one provider (school, adult arm, rival school, firm-led provider); a
+      hand-over starts a new one with the new provider, a revival a new one with the school;
+    * age = the runs that provider completed for the pilot in this relationship;
+    * exit = the relationship ends: the pilot fades or passes to another provider (becoming structural with
+      the same provider is not an exit); an exit with exactly k runs is an exit after run k;
+    * at risk after run k = relationships with at least k runs, except one open at the horizon with k runs
+      still evaluating (censored); one open with k runs that goes on (running, continued, structural)
+      survived;
+    * stratified by provider: figure = sum_s w_s (h_s(1) - h_s(3)) / sum_s w_s with Mantel-Haenszel weights
+      w_s = n_s(1) n_s(3) / (n_s(1) + n_s(3)) (n_s(k): provider s's relationships at risk after run k);
+    * 95% percentile bootstrap over whole replicates; pass when the lower bound is above 0.
+    """
     first = np.array([exits_after_run(o, 1) for o in ens["baseline"]]).reshape(-1, 2)
     third = np.array([exits_after_run(o, 3) for o in ens["baseline"]]).reshape(-1, 2)
     diff, low, high = ratio_difference(first[:, 0], first[:, 1], third[:, 0], third[:, 1])
