@@ -2,9 +2,10 @@
 `lcsim validate` / `lcsim compare`.
 
 The checks run here at 200 replicates per ensemble and seed 7, the CLI default and the figures of
-docs/validation.md; each check's tolerance is its own 95% interval.  tests/test_validation_mutants.py shows that each check fails on a model with its
-mechanism switched off.  The monotonicity of formulas (old P8) and the curriculum-embedding share of
-knowledge (old P7/P7b) hold by construction: they are sanity tests of the model here, not validation.
+docs/validation.md; each check's tolerance is its own 95% interval.  tests/test_validation_mutants.py
+shows that each check fails on a model with its mechanism switched off.  The monotonicity of formulas
+(old P8) and the curriculum-embedding share of knowledge (old P7/P7b) hold by construction: they are
+sanity tests of the model here, not validation.
 """
 
 from __future__ import annotations

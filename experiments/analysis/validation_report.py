@@ -84,7 +84,8 @@ def report_markdown(checks: list[Check], replicates: int, root_seed: int) -> str
         "",
     ]
     if lit:
-        lines += ["## Literature patterns: reproduced / NOT reproduced", "", LITERATURE_NOTE, "", literature_table(lit), ""]
+        lines += ["## Literature patterns: reproduced / NOT reproduced", "", LITERATURE_NOTE, "",
+                  literature_table(lit), ""]
     lines += ["## What each figure measures", ""]
     joint = next((c for c in checks if c.pattern == "J"), None)
     if joint is not None:

@@ -254,8 +254,8 @@ def finish_validation(runset) -> int:
     if given["update_docs"]:
         update_validation_doc(VALIDATION_DOC, checks, n, root_seed, Path(given["scenarios_dir"]))
     for check in checks:
-        typer.echo(f"{check.pattern:<4} {check.verdict:<14}  {check.figure:8.3f}  [{check.low:8.3f}, {check.high:8.3f}]  "
-                   f"{check.title}  ({check.criterion})")
+        typer.echo(f"{check.pattern:<4} {check.verdict:<14}  {check.figure:8.3f}  "
+                   f"[{check.low:8.3f}, {check.high:8.3f}]  {check.title}  ({check.criterion})")
     typer.echo(f"report written to {runset.manifest.get('target', folder)}/report.md", err=True)
     failed = [c.pattern for c in document_checks(checks) if not c.passed]
     lit = ", ".join(f"{c.pattern} {c.verdict}" for c in literature_patterns(checks))
