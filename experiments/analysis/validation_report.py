@@ -41,13 +41,13 @@ def checks_table(checks: list[Check]) -> str:
 
 def literature_table(checks: list[Check]) -> str:
     lines = ["| pattern | check | figure | 95% interval | criterion | n | literature pattern | positive control | "
-             "why the model does not reproduce it (document evidence) |",
+             "what the document says (why the model need not reproduce it) |",
              "|---|---|---:|---|---|---:|---|---|---|"]
     for c in checks:
         lines.append(
             f"| {c.pattern} | {c.title} | {_num(c.figure)} | {_num(c.low)} – {_num(c.high)} | {c.criterion} | "
             f"{c.n} | {c.verdict if c.passed else f'**{c.verdict}**'} | {c.control} | "
-            f"{c.evidence if not c.passed else '(reproduced)'} |"
+            f"{c.evidence} |"
         )
     return "\n".join(lines)
 
