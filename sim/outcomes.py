@@ -98,6 +98,8 @@ PILOT_FIELDS: dict[str, str] = {
     "students_drawn_away": "students who enrolled at the rival school because it ran this elective (count)",
     "ties_at_proposal": "tie strength of the school's best-tied teacher to the partner firms when proposed (0-1)",
     "coach_left_month": "first month its best-tied coach left the school during a run (-1 if never)",
+    "relationships": "its relationships with one provider each, in order (L1): 'provider:runs:end' joined by ';', "
+    "runs = that provider's completed runs, end = handed_over, faded or (the open one) the phase at the horizon",
 }
 
 

@@ -144,6 +144,10 @@ class Pilot(Agent):
         self.coach_left_month = -1  # first month its best-tied coach left the school during a run
         self.fade_month = -1
         self.runs = 0
+        # L1 (Fichman & Levinthal 1991): the pilot's relationships with its providers, one at a time.  The
+        # open one is with self.provider and has relation_runs runs; closed ones are "provider:runs:end".
+        self.relation_runs = 0
+        self.closed_relationships: list[str] = []
         self.revivals = 0
         self.grown = 0  # steps along a growth path (grow)
         self.in_run = False
@@ -363,6 +367,7 @@ class Pilot(Agent):
         self.learners = []
         self.in_run = False
         self.runs += 1
+        self.relation_runs += 1
         if self.ever_subsidised and self.funding_end_month < 0 and self.subsidy_months_left < self.run_length:
             self.funding_end_month = model.month  # the subsidy cannot pay another run
         if self.runs == 1:
@@ -583,6 +588,7 @@ class Pilot(Agent):
         The school's elective no longer carries the school's name: its reputation is reset (a rival
         school builds its own with its first run, see ``finish_run``).
         """
+        self._close_relationship("handed_over")
         self.provider = Provider(provider)
         if self.provider in (ADULT_ARM, FIRM_PROVIDER):
             self.target_group = TargetGroup.ADULT  # they run it as post-initial education ('postinitieel onderwijs')
@@ -593,6 +599,7 @@ class Pilot(Agent):
         self._note_first_decision()
 
     def fade(self, reason: str) -> None:
+        self._close_relationship("faded")
         self.last_setback = reason
         self.phase = Phase.FADED
         self.fade_month = self.model.month
@@ -600,6 +607,20 @@ class Pilot(Agent):
         self._note_first_decision()
         self.model.cooperative.reflect_on_fade(self)
         self.model.track_pilot(self)
+
+    def _close_relationship(self, end: str) -> None:
+        """The relationship with the current provider ends ('handed_over' or 'faded'); the next one, if any
+        (a hand-over, a revival), starts at 0 runs."""
+        self.closed_relationships.append(f"{self.provider.value}:{self.relation_runs}:{end}")
+        self.relation_runs = 0
+
+    def relationships(self) -> str:
+        """Every relationship of the pilot with one provider, in order, as "provider:runs:end" joined by ";";
+        the open one (not faded) ends in the phase at the horizon."""
+        entries = list(self.closed_relationships)
+        if self.phase is not Phase.FADED:
+            entries.append(f"{self.provider.value}:{self.relation_runs}:{self.phase.value}")
+        return ";".join(entries)
 
     def release(self) -> None:
         """The pilot leaves its current hands: free its coaches and learners, stop any run."""
@@ -728,6 +749,7 @@ class Pilot(Agent):
             "students_drawn_away": self.students_drawn_away,
             "ties_at_proposal": self.ties_at_proposal,
             "coach_left_month": self.coach_left_month,
+            "relationships": self.relationships(),
         }
 
 

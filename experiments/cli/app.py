@@ -20,7 +20,8 @@ One scenario and its what-ifs:
   run          run one scenario's replicates; tables, summary, figures (results/<name>/)
   compare      several scenarios on the same seeds: paired differences to a reference,
                --all-pairs with Bonferroni-adjusted intervals and Holm p-values
-  validate     replay the three documented pilots and check patterns P1-P8
+  validate     replay the documented cases (C1-C3), the joint fate (J), patterns P1, P3, P6;
+               report the literature patterns L1-L3 (not part of the verdict)
   params       list every parameter: unit, default, ranges, source
 \b
 Many runs over the success factors:
