@@ -51,6 +51,7 @@ def checks():
     return run_checks(run_ensembles(plan, REPLICATES, root_seed=7, workers=2))
 
 
+@pytest.mark.slow  # the 200-replicate ensembles of `lcsim validate` (about 70 s): make test-slow
 def test_every_check_of_what_the_document_reports_holds(checks):
     # J, C1-C3, P1, P3, P6 decide the verdict; the literature patterns L1-L3 (which the seed document does not
     # support) are reported beside it and tested on their positive controls and mutants in
@@ -90,6 +91,7 @@ def test_l1_counts_relationships_with_one_provider():
     assert float(stratified_difference([2, 0], [3, 1], [0, 1], [1, 1])) == pytest.approx((0.75 * 2 / 3 - 0.5) / 1.25)
 
 
+@pytest.mark.slow  # the 200-replicate ensembles of `lcsim validate` (about 70 s): make test-slow
 def test_all_patterns_are_checked(checks):
     assert [c.pattern for c in checks] == ["J", "C1", "C2", "C3", "P1", "P3", "P6", "L1", "L2", "L3"]
     assert all(c.low <= c.figure <= c.high or np.isnan(c.low) for c in checks)
