@@ -26,9 +26,10 @@ working model.  ``"per_point"``: each point's own ``s2_i / R_i``.  With R = 8 a 
 noisy (relative sd sqrt(2 / 7) = 0.53 for Gaussian noise) and it is exactly 0 wherever all replicates
 agree, which is common for rare outcomes (a share that is 0 in every replicate): the GP is then told that
 those means are exact and must interpolate them, and its fit collapses.  Measured on the all-factors study
-(288 points x 8, 2 December 2026; /work notes script issue-17-noise-models.py): noise-corrected Q^2
-per-point -> pooled: structural_share (176 all-zero points) -0.38 -> 0.95, continued_by_school_y5 (50)
-0.63 -> 0.84, taken_over_share 0.90 -> 0.93, faded_share 0.945 -> 0.940.  A mis-specified homoscedastic
+(the same 288 points x 8 analysed with ``noise = "per_point"`` and ``"pooled"``, 2 December 2026;
+docs/sensitivity.md, "The all-factors study"): noise-corrected Q^2 per-point -> pooled: structural_share
+(176 all-zero points) -0.38 -> 0.89, continued_by_school_y5 (50) 0.67 -> 0.87, taken_over_share
+0.92 -> 0.95, faded_share 0.94 -> 0.94.  A mis-specified homoscedastic
 nugget costs efficiency, not consistency, of the posterior mean; the noise-corrected Q^2 is always
 computed with the per-point variances (an unbiased estimate of the total noise whatever the working model).
 
@@ -40,9 +41,10 @@ resampled with replacement, the surrogate refitted (GP: a point drawn ``c`` time
 times ``c``), and for the GP the indices recomputed on a new Monte Carlo sample, so the half-width covers
 design, noise and Monte Carlo error.  ``hyperparameters="refitted"`` re-estimates the hyperparameters in
 every refit (a bootstrap of the whole fitting procedure, Efron & Tibshirani 1993), so their uncertainty is
-included; ``"fixed"`` keeps the full fit's, which is 10-40 times cheaper but too narrow: on the noisy
-G-function (8 inputs, 128 points x R = 4, 20 refits, seeds 1-4; measured 2 December 2026) the 95%
-intervals contained 2-3 of the 8 exact ST with fixed hyperparameters and 6-7 refitted.
+included; ``"fixed"`` keeps the full fit's, which is cheaper but too narrow: on the noisy G-function
+(8 inputs, 128 points x R = 4, 20 refits, seeds 1-4; ``benchmarks/bench_emulator_intervals.py``, measured
+2 December 2026) the 95% intervals contained 2-3 of the 8 exact ST with fixed hyperparameters and 6-7
+refitted, at 6.1 times the refit time.
 
 Indices of the replicate *variance* (which factors make outcomes unpredictable; Marrel et al. 2012, the
 dispersion part of a joint metamodel): a GP of ``log s2`` with the known nugget of a log sample variance

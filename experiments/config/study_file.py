@@ -142,9 +142,9 @@ class EmulatorSection(Section):
         "invalid": '; allowed: "refitted" or "fixed"'})
     """In each refit, ``"refitted"`` (default): the GP's hyperparameters are estimated anew (maximum likelihood
     started from the full fit's values; PCE: the terms chosen anew), so the intervals include their
-    uncertainty; ``"fixed"``: they are kept from the full fit -- 10 to 40 times faster, but the intervals
-    are too narrow (docs/sensitivity.md: on the noisy G-function 2-3 of 8 exact indices inside, against
-    6-7 refitted)."""
+    uncertainty; ``"fixed"``: they are kept from the full fit -- faster (6 times on the noisy G-function,
+    more at 27 factors), but the intervals are too narrow (benchmarks/bench_emulator_intervals.py: 2-3 of 8
+    exact indices inside, against 6-7 refitted)."""
     mc_samples: int = _integer(4096, 256, 1_000_000)
     """Monte Carlo base rows for the indices of each refit (the point estimate uses four times as many)."""
     restarts: int = _integer(1, 0, 20)
