@@ -381,17 +381,13 @@ def check_duration_dependence(ens) -> Check:
     * 95% percentile bootstrap over whole replicates; pass when the lower bound is above 0.
     """
     k1, k3 = L1_AGES
-    cols = list(PROVIDERS)
-    arrays = {}
-    for k in L1_AGES:
-        per = [relationship_exits(o, k) for o in ens["baseline"]]
-        for extra in sorted({s for row in per for s in row} - set(cols)):
-            cols.append(extra)
-        arrays[k] = per
-    e = {k: np.array([[row.get(s, (0, 0))[0] for s in cols] for row in arrays[k]], dtype=float).reshape(-1, len(cols))
-         for k in L1_AGES}
-    n = {k: np.array([[row.get(s, (0, 0))[1] for s in cols] for row in arrays[k]], dtype=float).reshape(-1, len(cols))
-         for k in L1_AGES}
+    per = {k: [relationship_exits(o, k) for o in ens["baseline"]] for k in L1_AGES}
+    cols = list(PROVIDERS) + sorted({s for rows in per.values() for row in rows for s in row} - set(PROVIDERS))
+    # (replicate, provider, [exits, at risk]) per age
+    counts = {k: np.array([[row.get(s, (0, 0)) for s in cols] for row in per[k]], dtype=float).reshape(-1, len(cols), 2)
+              for k in L1_AGES}
+    e = {k: counts[k][:, :, 0] for k in L1_AGES}
+    n = {k: counts[k][:, :, 1] for k in L1_AGES}
     figure = float(stratified_difference(e[k1].sum(0), n[k1].sum(0), e[k3].sum(0), n[k3].sum(0)))
     low = high = float("nan")
     if len(e[k1]) and figure == figure:
