@@ -34,17 +34,17 @@ nugget costs efficiency, not consistency, of the posterior mean; the noise-corre
 computed with the per-point variances (an unbiased estimate of the total noise whatever the working model).
 
 Indices of the emulator's mean function ``m^(x)`` (GP: Monte Carlo with the Saltelli-2010 S1 and
-Jansen-1999 ST estimators on a fresh random sample of ``n_mc`` base rows; PCE: exact from coefficients).
-Intervals include the emulator's own uncertainty by **bootstrap refits**: the design points are
-resampled with replacement, the surrogate refitted (GP: a point drawn ``c`` times enters once with nugget
-``alpha / c``, which is the same likelihood as ``c`` copies; PCE: weighted least squares with weights
-times ``c``), and for the GP the indices recomputed on a new Monte Carlo sample, so the half-width covers
-design, noise and Monte Carlo error.  ``hyperparameters="refitted"`` re-estimates the hyperparameters in
-every refit (a bootstrap of the whole fitting procedure, Efron & Tibshirani 1993), so their uncertainty is
-included; ``"fixed"`` keeps the full fit's, which is cheaper but too narrow: on the noisy G-function
-(8 inputs, 128 points x R = 4, 20 refits, seeds 1-4; ``benchmarks/bench_emulator_intervals.py``, measured
-2 December 2026) the 95% intervals contained 2-3 of the 8 exact ST with fixed hyperparameters and 6-7
-refitted, at 6.1 times the refit time.
+Jansen-1999 ST estimators on ``16 n_mc`` random base rows; PCE: exact from coefficients).  Intervals keep
+the two errors of such an index apart (Janon, Nodet & Prieur 2014).  The emulator's own uncertainty comes
+from **bootstrap refits**: the design points are resampled with replacement and the surrogate refitted
+(GP: a point drawn ``c`` times enters once with nugget ``alpha / c``, which is the same likelihood as
+``c`` copies; PCE: weighted least squares with weights times ``c``), and every refit's indices are computed
+on one common Monte Carlo sample of ``n_mc`` base rows, so their spread is the emulator's, not the
+sample's.  The Monte Carlo error of the point estimate comes from resampling its base rows.  The half-width
+combines both.  ``hyperparameters="refitted"`` re-estimates the hyperparameters in every refit (a
+bootstrap of the whole fitting procedure, Efron & Tibshirani 1993), so their uncertainty is included;
+``"fixed"`` keeps the full fit's, which is cheaper but too narrow (``benchmarks/bench_emulator_intervals.py``
+measures the coverage of both on the noisy G-function).
 
 Indices of the replicate *variance* (which factors make outcomes unpredictable; Marrel et al. 2012, the
 dispersion part of a joint metamodel): a GP of ``log s2`` with the known nugget of a log sample variance
@@ -55,6 +55,8 @@ References
 ----------
 Blatman, G. & Sudret, B. (2011). Adaptive sparse polynomial chaos expansion based on least angle
 regression. J. Comput. Phys. 230, 2345-2367.
+Janon, A., Nodet, M. & Prieur, C. (2014). Uncertainties assessment in global sensitivity indices
+estimation from metamodels. Int. J. Uncertain. Quantif. 4, 21-36.
 Marrel, A., Iooss, B., Da Veiga, S. & Ribatet, M. (2012). Global sensitivity analysis of stochastic
 computer models with joint metamodels. Stat. Comput. 22, 833-847.
 Oakley, J. E. & O'Hagan, A. (2004). Probabilistic sensitivity analysis of complex models: a Bayesian
@@ -105,6 +107,21 @@ def _z(confidence: float) -> float:
 # --------------------------------------------------------------------------------------- surrogates
 
 
+@dataclass(frozen=True)
+class WarmStartSearch:
+    """A GP refit's maximum-likelihood search: L-BFGS-B (scipy) from the full fit's hyperparameters, at most
+    ``iterations`` iterations (0: until it converges).  Called by scikit-learn as ``optimizer``."""
+
+    iterations: int = 0
+
+    def __call__(self, objective: Any, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
+        from scipy.optimize import minimize
+
+        options = {"maxiter": self.iterations} if self.iterations else {}
+        found = minimize(objective, theta, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
+        return found.x, float(found.fun)
+
+
 @dataclass
 class GaussianProcessEmulator:
     """A fitted GP of replicate means with a per-point noise nugget (see the module docstring)."""
@@ -117,11 +134,12 @@ class GaussianProcessEmulator:
     @classmethod
     def fit(cls, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, rng: np.random.Generator,
             restarts: int = 1, kernel: Any = None, weights: np.ndarray | None = None,
-            optimise: bool = False) -> GaussianProcessEmulator:
+            optimise: bool = False, iterations: int = 0) -> GaussianProcessEmulator:
         """Fit to points ``u`` (n, d), replicate means ``mean`` and their noise variances ``noise`` = s2 / R.
 
         ``kernel`` given: its hyperparameters are kept, or with ``optimise`` the maximum-likelihood search
-        starts from them (bootstrap refits); ``weights`` = how often each point counts.
+        starts from them and takes at most ``iterations`` steps (0: until it converges; bootstrap refits);
+        ``weights`` = how often each point counts.
         """
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern
@@ -140,7 +158,8 @@ class GaussianProcessEmulator:
             model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, n_restarts_optimizer=restarts,
                                              random_state=int(rng.integers(2**31 - 1)))
         elif optimise:
-            model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, n_restarts_optimizer=0)
+            model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, n_restarts_optimizer=0,
+                                             optimizer=WarmStartSearch(iterations))
         else:
             model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, optimizer=None)
         with warnings.catch_warnings():
@@ -157,9 +176,9 @@ class GaussianProcessEmulator:
         return self.offset + self.scale * np.concatenate(parts)
 
     def refit(self, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, weights: np.ndarray,
-              rng: np.random.Generator, hyperparameters: str = "fixed") -> GaussianProcessEmulator:
+              rng: np.random.Generator, hyperparameters: str = "fixed", iterations: int = 0) -> GaussianProcessEmulator:
         return GaussianProcessEmulator.fit(u, mean, noise, rng, kernel=self.kernel, weights=weights,
-                                           optimise=hyperparameters == "refitted")
+                                           optimise=hyperparameters == "refitted", iterations=iterations)
 
 
 def total_degree_indices(n_inputs: int, order: int) -> np.ndarray:
@@ -235,7 +254,7 @@ class PolynomialChaosEmulator:
         return basis @ self.coef
 
     def refit(self, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, weights: np.ndarray,
-              rng: np.random.Generator, hyperparameters: str = "fixed") -> PolynomialChaosEmulator:
+              rng: np.random.Generator, hyperparameters: str = "fixed", iterations: int = 0) -> PolynomialChaosEmulator:
         terms = None if hyperparameters == "refitted" else self.terms  # "refitted": the terms chosen anew
         return PolynomialChaosEmulator.fit(u, mean, noise, rng, self.order, terms=terms, weights=weights)
 
@@ -291,33 +310,66 @@ def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.nda
 # --------------------------------------------------------------------------------------- indices
 
 
-def _mc_indices(model: Any, d: int, n_mc: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Saltelli-2010 S1 and Jansen ST of ``model.predict`` on a random sample of ``n_mc`` base rows."""
+#: The point estimate uses this many times ``n_mc`` base rows, so that its own Monte Carlo error is small.
+POINT_SAMPLE_FACTOR = 16
+
+#: Resamples of the point estimate's base rows behind its Monte Carlo standard error.
+MC_RESAMPLES = 100
+
+
+def saltelli_rows(d: int, n_mc: int, rng: np.random.Generator) -> np.ndarray:
+    """A random Saltelli sample in the unit cube: ``n_mc`` blocks ``A, AB_1 .. AB_d, B`` as rows (n_mc (d + 2), d)."""
     a, b = rng.random((n_mc, d)), rng.random((n_mc, d))
     rows = np.empty((n_mc, d + 2, d))
     rows[:, 0], rows[:, -1] = a, b
     for i in range(d):
         rows[:, i + 1] = a
         rows[:, i + 1, i] = b[:, i]
-    y = model.predict(rows.reshape(-1, d))
-    return saltelli_estimates(y, d)
+    return rows.reshape(-1, d)
 
 
-def _indices_of(model: Any, d: int, n_mc: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    if isinstance(model, PolynomialChaosEmulator):
-        return model.indices()
-    return _mc_indices(model, d, n_mc, rng)
+def _mc_indices(model: Any, d: int, n_mc: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Saltelli-2010 S1 and Jansen ST of ``model.predict`` on a random sample of ``n_mc`` base rows."""
+    return saltelli_estimates(model.predict(saltelli_rows(d, n_mc, rng)), d)
+
+
+def monte_carlo_sd(values: np.ndarray, d: int, rng: np.random.Generator,
+                   resamples: int = MC_RESAMPLES) -> dict[str, np.ndarray]:
+    """Standard error of the Monte Carlo S1 and ST from ``values`` of a Saltelli sample (n_mc (d + 2),):
+    the base rows (blocks) resampled with replacement, no new model evaluations (dimensionless, per factor)."""
+    blocks = np.asarray(values, float).reshape(-1, d + 2)
+    n = len(blocks)
+    draws = {"S1": np.empty((resamples, d)), "ST": np.empty((resamples, d))}
+    for i in range(resamples):
+        est = saltelli_estimates(blocks[rng.integers(0, n, n)].ravel(), d)
+        draws["S1"][i], draws["ST"][i] = est["S1"], est["ST"]
+    return {key: draw.std(axis=0, ddof=1) for key, draw in draws.items()}
 
 
 def emulator_indices(model: Any, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, names: list[str],
                      rng: np.random.Generator, bootstrap: int = 50, n_mc: int = 4096,
-                     confidence: float = 0.95, hyperparameters: str = "refitted") -> pd.DataFrame:
-    """S1 and ST of the emulator's mean function with bootstrap-refit half-widths.
+                     confidence: float = 0.95, hyperparameters: str = "refitted",
+                     iterations: int = 0) -> pd.DataFrame:
+    """S1 and ST of the emulator's mean function with half-widths for the emulator and the Monte Carlo error.
+
+    The two errors of the reported index are kept apart (Janon, Nodet & Prieur 2014):
+
+    * the **emulator's** uncertainty, from ``bootstrap`` refits on resampled design points, every refit's
+      indices computed on the *same* Monte Carlo sample of ``n_mc`` base rows (common random numbers), so
+      that their spread is the emulator's and not the sample's;
+    * the **Monte Carlo** error of the point estimate, which is computed on ``POINT_SAMPLE_FACTOR * n_mc``
+      fresh base rows: its standard error from resampling those base rows (:func:`monte_carlo_sd`).
+
+    The half-width is ``z * sqrt(sd_emulator^2 + sd_mc^2)``.  Drawing a fresh sample per refit instead
+    would add the refits' own (larger, ``n_mc``-row) Monte Carlo error to the spread: for a factor with
+    ST = 0.75 that error alone is a half-width of about 0.06 at 1,024 rows (sd of Jansen's estimator about
+    ``ST sqrt(2 / n_mc)`` when the factor dominates), which once made up most of the interval.  PCE indices
+    are exact functions of the coefficients (no Monte Carlo error).
 
     Parameters
     ----------
     model : GaussianProcessEmulator or PolynomialChaosEmulator
-        The emulator fitted to all points (its hyperparameters / terms are kept in the refits).
+        The emulator fitted to all points.
     u, mean, noise : numpy.ndarray
         The design (n, d) in unit coordinates, replicate means (output units) and noise variances s2/R.
     names : list of str
@@ -327,13 +379,15 @@ def emulator_indices(model: Any, u: np.ndarray, mean: np.ndarray, noise: np.ndar
     bootstrap : int
         Number of refits.
     n_mc : int
-        Monte Carlo base rows per GP evaluation (the point estimate uses ``4 n_mc``).
+        Monte Carlo base rows of the refits' common sample (the point estimate uses ``16 n_mc``).
     confidence : float
-        Level of the intervals (half-width ``z * sd`` of the refits).
+        Level of the intervals (normal approximation).
     hyperparameters : {"fixed", "refitted"}
         ``"fixed"``: every refit keeps the full fit's hyperparameters (GP) or terms (PCE) -- fast, but the
         intervals leave out hyperparameter uncertainty; ``"refitted"``: every refit re-estimates them (GP:
         maximum likelihood started from the full fit's values), a bootstrap of the whole fitting procedure.
+    iterations : int
+        ``"refitted"`` GP: the most L-BFGS iterations of each refit's search (0: until it converges).
 
     Returns
     -------
@@ -341,19 +395,25 @@ def emulator_indices(model: Any, u: np.ndarray, mean: np.ndarray, noise: np.ndar
         Index ``factor``, columns ``S1, S1_conf, ST, ST_conf`` (dimensionless).
     """
     d = len(names)
-    point = _indices_of(model, d, 4 * n_mc, rng)
+    if isinstance(model, PolynomialChaosEmulator):
+        point, mc_sd = model.indices(), {"S1": np.zeros(d), "ST": np.zeros(d)}
+        shared = None
+    else:
+        values = model.predict(saltelli_rows(d, POINT_SAMPLE_FACTOR * n_mc, rng))
+        point, mc_sd = saltelli_estimates(values, d), monte_carlo_sd(values, d, rng)
+        shared = saltelli_rows(d, n_mc, rng)
     n = len(mean)
     boot = {key: np.empty((bootstrap, d)) for key in ("S1", "ST")}
     for i in range(bootstrap):
         weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        refit = model.refit(u, mean, noise, weights, rng, hyperparameters)
-        est = _indices_of(refit, d, n_mc, rng)
+        refit = model.refit(u, mean, noise, weights, rng, hyperparameters, iterations)
+        est = refit.indices() if shared is None else saltelli_estimates(refit.predict(shared), d)
         boot["S1"][i], boot["ST"][i] = est["S1"], est["ST"]
     z = _z(confidence)
     frame = pd.DataFrame(index=pd.Index(names, name="factor"))
     for key in ("S1", "ST"):
         frame[key] = point[key]
-        frame[f"{key}_conf"] = z * boot[key].std(axis=0, ddof=1)
+        frame[f"{key}_conf"] = z * np.hypot(boot[key].std(axis=0, ddof=1), mc_sd[key])
     return frame
 
 
@@ -415,7 +475,8 @@ def compare_surrogates(u: np.ndarray, mean: np.ndarray, noise: np.ndarray, exact
         start = time.perf_counter()
         model = fit_emulator(kind, u, mean, noise, rng, **opts)
         seconds = time.perf_counter() - start
-        est = _indices_of(model, d, 4 * n_mc, rng)
+        exact = isinstance(model, PolynomialChaosEmulator)
+        est = model.indices() if exact else _mc_indices(model, d, 4 * n_mc, rng)
         top3 = set(np.argsort(-exact["ST"])[:3])
         rows.append({"kind": kind, **q2, "fit_seconds": seconds,
                      "S1_max_abs_error": float(np.max(np.abs(est["S1"] - exact["S1"]))),
@@ -434,6 +495,8 @@ __all__ = [
     "emulator_indices",
     "fit_emulator",
     "legendre_basis",
+    "monte_carlo_sd",
+    "saltelli_rows",
     "total_degree_indices",
     "told_noise",
     "variance_indices",

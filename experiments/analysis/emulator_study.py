@@ -148,7 +148,8 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     start = time.perf_counter()
     result["frame"] = emulator_indices(model, x, ybar, noise, names, rng, bootstrap=settings["refits"],
                                        n_mc=settings["mc_samples"], confidence=config.analysis["confidence"],
-                                       hyperparameters=row["hyperparameters"])
+                                       hyperparameters=row["hyperparameters"],
+                                       iterations=settings.get("refit_iterations", 0))
     row["indices_seconds"] = time.perf_counter() - start
     _MEMO[key] = result
     return result

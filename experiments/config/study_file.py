@@ -143,10 +143,16 @@ class EmulatorSection(Section):
     """In each refit, ``"refitted"`` (default): the GP's hyperparameters are estimated anew (maximum likelihood
     started from the full fit's values; PCE: the terms chosen anew), so the intervals include their
     uncertainty; ``"fixed"``: they are kept from the full fit -- faster (6 times on the noisy G-function,
-    more at 27 factors), but the intervals are too narrow (benchmarks/bench_emulator_intervals.py: 2-3 of 8
-    exact indices inside, against 6-7 refitted)."""
+    more at 27 factors), but the intervals are too narrow (benchmarks/bench_emulator_intervals.py: 8 of 32
+    exact indices inside, against 24 of 32 refitted)."""
+    refit_iterations: int = _integer(0, 0, 100_000)
+    """With ``hyperparameters = "refitted"`` (GP): the most L-BFGS iterations of each refit's maximum-likelihood
+    search, which starts at the full fit's optimum (a k-step bootstrap, Andrews 2002); 0 (default): search
+    until it converges.  A refit's optimum lies near the full fit's, so a few steps reach most of the way:
+    docs/sensitivity.md ("Cheaper refits") measures the half-widths and times of both."""
     mc_samples: int = _integer(4096, 256, 1_000_000)
-    """Monte Carlo base rows for the indices of each refit (the point estimate uses four times as many)."""
+    """Monte Carlo base rows of the sample that every refit's indices share (the point estimate uses 16 times
+    as many fresh rows, and its Monte Carlo error enters the half-width)."""
     restarts: int = _integer(1, 0, 20)
     """Extra random starts of the GP's hyperparameter optimisation."""
     order: int = _integer(3, 1, 8)
