@@ -8,6 +8,7 @@ from numpy.random import SeedSequence
 from scipy.stats import qmc
 
 from experiments.analysis.emulator import (
+    compare_surrogates,
     cross_validated_q2,
     emulator_indices,
     fit_emulator,
@@ -131,6 +132,18 @@ def test_a_capped_refit_climbs_the_likelihood_part_way_and_an_uncapped_one_is_sc
     reached = full.model.log_marginal_likelihood(capped.kernel.theta)
     assert start < reached <= full.model.log_marginal_likelihood_value_ + 1e-9, (start, reached)
     assert not np.allclose(capped.kernel.theta, full.kernel.theta)
+
+
+def test_the_surrogate_comparison_scores_both_kinds_against_the_exact_indices():
+    """benchmarks/bench_emulator.py's table: on the noisy G-function the GP's index errors are small (its
+    third and fourth factors, exact ST 0.03 and 0.01, may swap); every row carries its Q^2 and errors."""
+    case = noisy_g(0.5)
+    rng, u, mean, _, noise = design(case, 128, 4, seed=1)
+    table = compare_surrogates(u, mean, noise, {"S1": case.S1, "ST": case.ST}, rng, folds=3, n_mc=512,
+                               options={"gp": {"restarts": 0}, "pce": {"order": 3}}).set_index("kind")
+    assert list(table.index) == ["gp", "pce"]
+    assert table.loc["gp", "ST_max_abs_error"] < 0.1 and table.loc["gp", "q2_noise_corrected"] > 0.7, table
+    assert table[["q2", "q2_noise_corrected", "S1_max_abs_error", "ST_max_abs_error"]].notna().all().all(), table
 
 
 def test_pooled_noise_is_the_degrees_of_freedom_weighted_variance_over_each_points_replicates():

@@ -475,8 +475,8 @@ def compare_surrogates(u: np.ndarray, mean: np.ndarray, noise: np.ndarray, exact
         start = time.perf_counter()
         model = fit_emulator(kind, u, mean, noise, rng, **opts)
         seconds = time.perf_counter() - start
-        exact = isinstance(model, PolynomialChaosEmulator)
-        est = model.indices() if exact else _mc_indices(model, d, 4 * n_mc, rng)
+        from_coefficients = isinstance(model, PolynomialChaosEmulator)
+        est = model.indices() if from_coefficients else _mc_indices(model, d, 4 * n_mc, rng)
         top3 = set(np.argsort(-exact["ST"])[:3])
         rows.append({"kind": kind, **q2, "fit_seconds": seconds,
                      "S1_max_abs_error": float(np.max(np.abs(est["S1"] - exact["S1"]))),
