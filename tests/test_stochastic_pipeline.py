@@ -224,3 +224,43 @@ def test_an_emulator_study_runs_from_the_command_line(tmp_path: Path) -> None:
     assert "80 design points x 2 replicates = 160 runs" in result.output
     ranking = pd.read_csv(out / "analysis" / "ranking_y.csv")
     assert len(ranking) == 8 and {"ST", "ST_conf", "tie_group"} <= set(ranking.columns)  # indices of the mean
+
+
+def test_pooling_puts_the_replicates_of_equal_points_side_by_side_in_first_appearance_order() -> None:
+    from experiments.analysis.emulator_study import pool_repeated_points
+
+    u = np.array([[0.5, 0.1], [0.2, 0.9], [0.5, 0.1], [0.2, 0.9]])
+    values = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, np.nan]])
+    points, pooled = pool_repeated_points(u, values)
+    np.testing.assert_array_equal(points, u[:2])
+    np.testing.assert_array_equal(pooled, [[1, 2, 5, 6], [3, 4, 7, np.nan]])
+    same_u, same_values = pool_repeated_points(u[:2], values[:2])
+    np.testing.assert_array_equal(same_u, u[:2])
+    np.testing.assert_array_equal(same_values, values[:2])
+
+
+def test_growing_replicates_repeats_the_points_with_new_seeds_and_the_emulator_pools_them(tmp_path: Path) -> None:
+    """``grow = "replicates"``: the doubling stage is the same coordinates again (new run ids, new seeds);
+    the emulator sees 64 points with 4 replicates each, not 128 points with 2."""
+    config = study({"model": "noisy_ishigami", "method": "emulator", "replicates": 2,
+                    "factors": ["x1", "x2", "x3", "x4"],
+                    "emulator": {"design": "lhs", "points": 64, "grow": "replicates", "refits": 10,
+                                 "mc_samples": 256, "restarts": 0},
+                    "convergence": {"threshold": 1e-6}})
+    out = tmp_path / "run"
+    result = run_study(config, out, until_converged=True, max_runs=256)
+    assert result.converged is False
+    from experiments.store.runset import RunSet
+
+    runset = RunSet.open(out)
+    design = runset.design()
+    coordinates = design[[f"u.x{i}" for i in range(1, 5)]].to_numpy()
+    assert len(design) == 128 and np.array_equal(coordinates[:64], coordinates[64:])
+    runs = runset.read_runs(columns=["y"]).sort_values("run_id")
+    # the repeated point's runs are new draws, not copies of the first stage's
+    first, again = runs[runs["point"] == 0]["y"].to_numpy(), runs[runs["point"] == 64]["y"].to_numpy()
+    assert not np.allclose(first, again)
+    emulator = pd.read_csv(out / "analysis" / "emulator.csv").iloc[0]
+    assert (emulator["points"], emulator["replicates"], emulator["runs"]) == (64, 4, 256)
+    sizes = pd.read_csv(out / "analysis" / "convergence.csv")["runs"].unique()
+    assert sorted(sizes) == [128, 256]

@@ -94,6 +94,28 @@ def stage_ends(stages: list[dict[str, Any]]) -> list[int]:
     return [int(x) for x in np.cumsum([stage["points"] for stage in stages])]
 
 
+def pool_repeated_points(u: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Design rows with equal coordinates (stages of ``grow = "replicates"``) pooled into one point each.
+
+    Returns the distinct points in the order of their first row and their replicate values side by side
+    (n_distinct, R x most copies), NaN where a point has fewer copies.  Without repeats: unchanged.
+    """
+    _, first, inverse = np.unique(u, axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(u):
+        return u, values
+    order = np.argsort(first)
+    group = np.empty_like(order)
+    group[order] = np.arange(len(order))
+    group = group[np.ravel(inverse)]
+    replicates = values.shape[1]
+    pooled = np.full((len(order), replicates * int(np.bincount(group).max())), np.nan)
+    filled = np.zeros(len(order), dtype=int)
+    for row, point in enumerate(group):
+        pooled[point, filled[point]:filled[point] + replicates] = values[row]
+        filled[point] += replicates
+    return u[first[order]], pooled
+
+
 def _key(config: StudyConfig, name: str, u: np.ndarray, values: np.ndarray) -> tuple[Any, ...]:
     digest = hashlib.sha1(np.ascontiguousarray(u).tobytes() + np.ascontiguousarray(values).tobytes()).hexdigest()
     settings = tuple(sorted((k, str(v)) for k, v in config.design.items()))
@@ -112,6 +134,7 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     if key in _MEMO:
         return _MEMO[key]
     settings = config.design
+    u, values = pool_repeated_points(u, values)
     mean, var, count = point_moments(values)
     fitted = (count >= 2) & np.isfinite(mean) & np.isfinite(var)
     row: dict[str, Any] = {"output": name, "surrogate": settings["surrogate"],
@@ -119,10 +142,11 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
                            "noise": settings.get("noise", "per_point"),
                            "hyperparameters": settings.get("hyperparameters", "fixed"),
                            "points": len(u),
-                           "points_fitted": int(fitted.sum()), "replicates": config.replicates,
+                           "points_fitted": int(fitted.sum()), "replicates": values.shape[1],
                            "runs": int(count.sum()), "q2_threshold": settings["q2_threshold"]}
     frame = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["S1", "S1_conf", "ST", "ST_conf"])
-    result = {"frame": frame, "row": row, "mean": mean, "var": var, "count": count, "fitted": fitted, "note": ""}
+    result = {"frame": frame, "row": row, "u": u, "values": values, "mean": mean, "var": var, "count": count,
+              "fitted": fitted, "note": ""}
     ybar, measured, x = mean[fitted], var[fitted] / count[fitted], u[fitted]
     if fitted.sum() < max(2 * settings["folds"], len(names) + 2) or np.var(ybar) == 0:
         result["note"] = ("constant over all design points: no factor matters (indices undefined)"
@@ -164,12 +188,12 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
     for name in outputs:
         fit = emulate_mean(u, values[name], name, names, config)
         rng = analysis_rng(config.seed, f"pawn{name}")
-        mean = fit["mean"]
+        mean, points = fit["mean"], fit["u"]
         pawn = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["pawn", "pawn_conf"])
         dummy = dummy_conf = math.nan
         if np.isfinite(mean).sum() >= 2 * config.analysis["pawn_slices"]:
             ok = np.isfinite(mean)
-            pawn, dummy, dummy_conf = pawn_indices(u[ok], mean[ok], names, config.analysis["pawn_slices"], boot,
+            pawn, dummy, dummy_conf = pawn_indices(points[ok], mean[ok], names, config.analysis["pawn_slices"], boot,
                                                    conf, rng)
         note = fit["note"]
         row = fit["row"]
@@ -178,9 +202,9 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
                 f"emulator Q^2 (noise-corrected, {settings['folds']}-fold) = {row['q2_noise_corrected']:.3f} is below "
                 f"the threshold {settings['q2_threshold']:g}: its indices are not trusted (more points: "
                 "--until-converged doubles them)")
-        skipped = len(u) - row["points_fitted"]
+        skipped = len(points) - row["points_fitted"]
         if skipped and row["points_fitted"]:
-            note = (f"{note}; " if note else "") + (f"{skipped} of {len(u)} points had fewer than 2 defined "
+            note = (f"{note}; " if note else "") + (f"{skipped} of {len(points)} points had fewer than 2 defined "
                                                     "replicate values and were left out of the emulator")
         ranking = rank_table(pd.concat([fit["frame"], pawn], axis=1), "ST")
         result.outputs.append(OutputAnalysis(name, "mean", ranking, "ST", 0, dummy, dummy_conf, {}, note))
@@ -191,7 +215,7 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
             ok = fit["fitted"] & (fit["var"] > 0)
             frame = pd.DataFrame(np.nan, index=pd.Index(names, name="factor"), columns=["S1", "ST"])
             start = time.perf_counter()
-            p_value = constant_variance_p(values[name][fit["fitted"]])
+            p_value = constant_variance_p(fit["values"][fit["fitted"]])
             if not (ok.sum() >= len(names) + 2 and np.var(np.log(fit["var"][ok])) > 0):
                 note = "replicate variance constant or undefined: indices undefined"
             elif not p_value < VARIANCE_TEST_LEVEL:
@@ -201,7 +225,7 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
             else:
                 note = (f"replicate-variance indices of the emulated sigma^2(x) (Brown-Forsythe p = {p_value:.2g}): "
                         "point estimates, no interval")
-                frame = variance_indices(u[ok], fit["var"][ok], fit["count"][ok], names,
+                frame = variance_indices(fit["u"][ok], fit["var"][ok], fit["count"][ok], names,
                                          analysis_rng(config.seed, f"emulator{name}__var"),
                                          n_mc=settings["mc_samples"])
             fit["row"]["variance_seconds"] = time.perf_counter() - start
@@ -251,4 +275,4 @@ def emulator_convergence(u: np.ndarray, values: dict[str, np.ndarray], outputs: 
 
 
 __all__ = ["EMULATOR_COLUMNS", "EmulatorAnalysis", "analyse_emulator", "emulate_mean", "emulator_convergence",
-           "stage_ends"]
+           "pool_repeated_points", "stage_ends"]

@@ -121,6 +121,12 @@ class EmulatorSection(Section):
     or ``"lhs"`` (Latin hypercube, a new batch per doubling)."""
     points: int = _integer(256, 8, 1_000_000, " and at least 10 per factor")
     """Design points (each run ``replicates`` times, R >= 2); ``--until-converged`` doubles them."""
+    grow: Literal["points", "replicates"] = Field("points", json_schema_extra={
+        "invalid": '; allowed: "points" or "replicates"'})
+    """What ``--until-converged`` doubles: ``"points"`` (default) new design points; ``"replicates"`` the runs
+    at the existing points (a stage repeats every point so far with new seeds, and the analysis pools the
+    replicates of equal points) -- for outcomes whose indices are limited by replicate noise rather than by
+    the emulator's coverage of the factor space (docs/sensitivity.md, "Growing replicates instead of points")."""
     surrogate: Literal["gp", "pce"] = Field("gp", json_schema_extra={
         "invalid": "; allowed: " + " or ".join(f'"{k}"' for k in SURROGATES)})
     """``"gp"``: Gaussian process, anisotropic Matern-5/2 kernel, nugget = noise of the replicate mean;

@@ -130,8 +130,13 @@ def next_stage(config: StudyConfig, runset: RunSet) -> tuple[pd.DataFrame, dict[
         info = {"design": "sobol", "base_samples": total, "total_base_samples": 2 * total}
     elif config.design["type"] == "emulator":
         total = last["total_points"]
-        u = designs.space_filling(config.design["design"], d, total, config.seed, start=total)
-        info = {"design": "emulator", "points": total, "total_points": 2 * total}
+        if config.design.get("grow") == "replicates":
+            # the same coordinates again as new points: new run ids and seeds, pooled by the analysis
+            u = runset.design()[[f"u.{f.name}" for f in config.factors]].to_numpy()
+        else:
+            u = designs.space_filling(config.design["design"], d, total, config.seed, start=total)
+        info = {"design": "emulator", "points": total, "total_points": 2 * total,
+                "grow": config.design.get("grow", "points")}
     else:
         raise ValueError(f"design {config.design['type']!r} cannot be doubled")
     return design_frame(config, u, designs.model_values(config.factors, u), first_point, stage), info
