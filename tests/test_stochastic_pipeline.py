@@ -264,3 +264,40 @@ def test_growing_replicates_repeats_the_points_with_new_seeds_and_the_emulator_p
     assert (emulator["points"], emulator["replicates"], emulator["runs"]) == (64, 4, 256)
     sizes = pd.read_csv(out / "analysis" / "convergence.csv")["runs"].unique()
     assert sorted(sizes) == [128, 256]
+
+
+def _two_output_emulator_study(points: int) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
+    config = study({"model": "noisy_ishigami", "method": "emulator", "replicates": 3,
+                    "factors": ["x1", "x2", "x3", "x4"],
+                    "emulator": {"design": "lhs", "points": points, "refits": 10, "mc_samples": 256, "restarts": 0}})
+    rng = np.random.default_rng(5)
+    u = rng.random((2 * points, 4))
+    mean = np.sin(np.pi * (2 * u[:, 0] - 1)) + 7 * np.sin(np.pi * (2 * u[:, 1] - 1)) ** 2
+    values = {"y": mean[:, None] + rng.normal(0, 0.5, (2 * points, 3)),
+              "z": u[:, 2:3] * 3 + rng.normal(0, 0.2, (2 * points, 3))}
+    return config, u, values
+
+
+def test_outputs_fitted_in_parallel_processes_equal_those_fitted_one_after_the_other(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two outputs, two stages: the worker processes fill this process's memo with exactly the fits the
+    analysis asks for, and their indices equal the ones fitted here one after the other."""
+    from experiments.analysis import emulator_study as es
+
+    config, u, values = _two_output_emulator_study(40)
+    names, ends = ["x1", "x2", "x3", "x4"], [40, 80]
+    es._MEMO.clear()
+    serial = {(name, n): es.emulate_mean(u[:n], values[name][:n], name, names, config)["frame"]
+              for name in values for n in ends}
+    es._MEMO.clear()
+    monkeypatch.setattr(es, "PARALLEL_POINTS", 0)
+    monkeypatch.setattr(es.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    es.fit_outputs(u, values, list(values), names, config, ends)
+    assert len(es._MEMO) == 4  # both outputs at both sizes, fitted in the workers
+
+    def no_fit(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("fitted again instead of looked up")
+
+    monkeypatch.setattr(es, "fit_emulator", no_fit)
+    for (name, n), frame in serial.items():
+        pd.testing.assert_frame_equal(es.emulate_mean(u[:n], values[name][:n], name, names, config)["frame"], frame)

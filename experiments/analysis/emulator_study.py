@@ -21,13 +21,15 @@ report warns.  Convergence (``--until-converged``) compares the indices at the l
 for Q^2 >= ``q2_threshold`` at the largest size.
 
 Fitted results are memoised in this process by the exact data they were computed from, so the
-convergence check during a study and the final analysis do not fit the same emulator twice.
+convergence check during a study and the final analysis do not fit the same emulator twice.  On designs of
+``PARALLEL_POINTS`` points or more the outputs are fitted in parallel processes first (:func:`fit_outputs`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +60,11 @@ EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "points",
                     "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+#: Designs of at least this many points fit their outputs' emulators in parallel processes (one output per
+#: process, as many at once as there are cores); below it, starting the processes (about 2 s) costs more
+#: than the fits.
+PARALLEL_POINTS = 200
 
 
 @dataclass
@@ -122,6 +129,48 @@ def _key(config: StudyConfig, name: str, u: np.ndarray, values: np.ndarray) -> t
     return (config.seed, name, len(u), digest, settings, config.analysis["confidence"])
 
 
+def analysed_sizes(n_points: int, ends: list[int]) -> list[int]:
+    """The design sizes an analysis fits: the last two stage ends (the convergence check compares them) and
+    all points."""
+    return sorted({*[n for n in ends if n <= n_points][-2:], n_points})
+
+
+def _fit_sizes(u: np.ndarray, values: np.ndarray, name: str, names: list[str], config: StudyConfig,
+               sizes: list[int]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """In a worker process: one output's emulators on the first ``sizes`` points; the memo entries made."""
+    before = set(_MEMO)
+    for n in sizes:
+        emulate_mean(u[:n], values[:n], name, names, config)
+    return {key: value for key, value in _MEMO.items() if key not in before}
+
+
+def fit_outputs(u: np.ndarray, values: dict[str, np.ndarray], outputs: list[str], names: list[str],
+                config: StudyConfig, ends: list[int]) -> None:
+    """Fit the emulators of ``outputs`` at every analysed size in parallel processes, one output per process
+    (joblib's loky backend), into this process's memo: the analysis and the convergence check then only
+    look them up.
+
+    Each output's fit depends only on its own data and its own random stream (``analysis_rng`` of its
+    name), so the results equal those fitted one after the other (test and
+    ``benchmarks/bench_emulator_parallel.py``).  Designs below ``PARALLEL_POINTS`` points, one output or
+    one core: nothing to do here (the fits happen where they are asked for).
+    """
+    sizes = analysed_sizes(len(u), ends)
+    todo = [name for name in outputs
+            if any(_key(config, name, u[:n], values[name][:n]) not in _MEMO for n in sizes)]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(len(todo), cores)
+    if workers < 2 or len(u) < PARALLEL_POINTS:
+        return
+    from joblib import Parallel, delayed
+
+    # loky limits each worker's BLAS threads to cores / workers, so the fits do not oversubscribe the cores
+    made = Parallel(n_jobs=workers, backend="loky")(
+        delayed(_fit_sizes)(u, values[name], name, names, config, sizes) for name in todo)
+    for entries in made:
+        _MEMO.update(entries)
+
+
 def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
                  config: StudyConfig) -> dict[str, Any]:
     """Fit, cross-validate and compute the indices of one output's emulator on design ``u`` (n, d).
@@ -184,6 +233,7 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
     """Rankings (replicate mean and, if asked, replicate variance), ``emulator.csv`` rows and convergence."""
     result = EmulatorAnalysis()
     settings, boot, conf = config.design, config.analysis["bootstrap"], config.analysis["confidence"]
+    fit_outputs(u, values, list(dict.fromkeys([*outputs, *config.convergence["outputs"]])), names, config, ends)
     rows = []
     for name in outputs:
         fit = emulate_mean(u, values[name], name, names, config)
@@ -249,6 +299,7 @@ def emulator_convergence(u: np.ndarray, values: dict[str, np.ndarray], outputs: 
     Q^2 at the largest size is at least ``q2_threshold``.
     """
     sizes = [n for n in ends if n <= len(u)][-2:] or [len(u)]
+    fit_outputs(u, values, outputs, names, config, ends)
     rows = []
     q2: dict[str, float] = {}
     for n in sizes:
@@ -274,5 +325,5 @@ def emulator_convergence(u: np.ndarray, values: dict[str, np.ndarray], outputs: 
     return table, verdict
 
 
-__all__ = ["EMULATOR_COLUMNS", "EmulatorAnalysis", "analyse_emulator", "emulate_mean", "emulator_convergence",
-           "pool_repeated_points", "stage_ends"]
+__all__ = ["EMULATOR_COLUMNS", "EmulatorAnalysis", "analyse_emulator", "analysed_sizes", "emulate_mean",
+           "emulator_convergence", "fit_outputs", "pool_repeated_points", "stage_ends"]

@@ -1,0 +1,108 @@
+"""Variants of the emulator's GP on a finished emulator run set, against the default in one process: the
+noise-corrected 5-fold Q^2 of each (hyperparameters by maximum likelihood on all points, kept in the
+folds, as the pipeline does) and its fit time.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_emulator_variants.py RUNSET [--outputs A B]
+[--replicates 32]``, e.g. on ``lcsim sensitivity configs/sensitivity/all_factors.toml --set
+emulator.points=576 --set replicates=32 --set emulator.refits=10 --backend processes --workers 2 --out
+results/af_r32``.  Variants (docs/sensitivity.md, "Other surrogates on the all-factors design"):
+
+* ``default``: Matern-5/2 with one length scale per factor, times a constant; pooled nugget;
+* ``clipped``: the default's predictions clipped to the range of the observed run outcomes;
+* ``linear trend``: plus a linear kernel (a linear mean with a Gaussian prior on its coefficients);
+* ``Matern-3/2``: a rougher kernel;
+* ``per-point noise``: each point's own s2 / R as its nugget;
+* ``sqrt scale``: a GP of sqrt(ybar) with a learned nugget, predictions squared back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, DotProduct, Matern, WhiteKernel
+
+from experiments.analysis.emulator import told_noise
+from experiments.analysis.emulator_study import pool_repeated_points
+from experiments.analysis.noise_corrected import point_moments
+from experiments.analysis.studies import replicate_values
+from experiments.execution.engine import open_runset
+
+VARIANTS = ("default", "clipped", "linear trend", "Matern-3/2", "per-point noise", "sqrt scale")
+
+
+def kernel(variant: str, d: int) -> object:
+    base = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(np.full(d, 0.5), (1e-2, 1e2),
+                                                      nu=1.5 if variant == "Matern-3/2" else 2.5)
+    if variant == "linear trend":
+        return base + ConstantKernel(0.1, (1e-4, 1e2)) * DotProduct(1.0, (1e-3, 1e3))
+    if variant == "sqrt scale":
+        return base + WhiteKernel(1e-2, (1e-6, 1.0))
+    return base
+
+
+def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarray,
+          bounds: tuple[float, float]) -> tuple[float, float]:
+    """Noise-corrected 5-fold Q^2 against the replicate means, and the seconds of the fit on all points."""
+    target = np.sqrt(np.maximum(mean, 0)) if variant == "sqrt scale" else mean
+    offset, scale = target.mean(), target.std()
+    z = (target - offset) / scale
+    if variant == "sqrt scale":
+        alpha = np.full(len(z), 1e-8)  # the WhiteKernel learns the noise on this scale
+    else:
+        noise = var / count if variant == "per-point noise" else told_noise(var, count, "pooled")
+        alpha = np.maximum(noise / scale**2, 1e-8)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = GaussianProcessRegressor(kernel(variant, x.shape[1]), alpha=alpha, n_restarts_optimizer=0,
+                                        random_state=1).fit(x, z)
+    seconds = time.perf_counter() - start
+    fold = np.random.default_rng(2).permutation(len(z)) % 5
+    pred = np.empty(len(z))
+    for k in range(5):
+        test = fold == k
+        model = GaussianProcessRegressor(full.kernel_, alpha=alpha[~test], optimizer=None).fit(x[~test], z[~test])
+        pred[test] = model.predict(x[test]) * scale + offset
+    if variant == "sqrt scale":
+        pred = np.maximum(pred, 0) ** 2
+    if variant == "clipped":
+        pred = np.clip(pred, *bounds)
+    total_noise = float(np.sum(var / count))
+    sse, sst = float(np.sum((mean - pred) ** 2)), float(np.sum((mean - mean.mean()) ** 2))
+    return 1 - (sse - total_noise) / (sst - total_noise), seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runset", type=Path)
+    parser.add_argument("--outputs", nargs="+", default=["continued_by_school_y5", "structural_share"])
+    parser.add_argument("--replicates", type=int, help="use only the first R replicates of each point")
+    args = parser.parse_args()
+    runset, config, _, _ = open_runset(args.runset)
+    names = config.factor_names
+    design = runset.design()
+    u_all = design[[f"u.{n}" for n in names]].to_numpy(float)
+    values = replicate_values(runset.read_runs(columns=args.outputs), args.outputs, len(design), config)
+    print(f"{args.runset}: noise-corrected 5-fold Q^2 (fit seconds) per variant\n")
+    print("| output | points | R | " + " | ".join(VARIANTS) + " |")
+    print("|---|---:|---:|" + "---:|" * len(VARIANTS))
+    for name in args.outputs:
+        u, pooled = pool_repeated_points(u_all, values[name])
+        pooled = pooled[:, :args.replicates] if args.replicates else pooled
+        mean, var, count = point_moments(pooled)
+        ok = (count >= 2) & np.isfinite(mean)
+        bounds = (float(np.nanmin(pooled)), float(np.nanmax(pooled)))
+        cells = []
+        for variant in VARIANTS:
+            q2, seconds = q2_of(variant, u[ok] - 0.5, mean[ok], var[ok], count[ok], bounds)
+            cells.append(f"{q2:.3f} ({seconds:.0f} s)")
+        print(f"| {name} | {int(ok.sum())} | {pooled.shape[1]} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
