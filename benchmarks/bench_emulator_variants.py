@@ -3,7 +3,7 @@ noise-corrected 5-fold Q^2 of each (hyperparameters by maximum likelihood on all
 folds, as the pipeline does) and its fit time.
 
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_emulator_variants.py RUNSET [--outputs A B]
-[--replicates 32]``, e.g. on ``lcsim sensitivity configs/sensitivity/all_factors.toml --set
+[--replicates 32] [--variants default ...]``, e.g. on ``lcsim sensitivity configs/sensitivity/all_factors.toml --set
 emulator.points=576 --set replicates=32 --set emulator.refits=10 --backend processes --workers 2 --out
 results/af_r32``.  Variants (docs/sensitivity.md, "Other surrogates on the all-factors design"):
 
@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, DotProduct, Matern, WhiteKernel
 
-from experiments.analysis.emulator import told_noise
+from experiments.analysis.emulator import noise_corrected_q2, q2_standard_error, told_noise
 from experiments.analysis.emulator_study import pool_repeated_points
 from experiments.analysis.noise_corrected import point_moments
 from experiments.analysis.studies import replicate_values
@@ -46,8 +46,9 @@ def kernel(variant: str, d: int) -> object:
 
 
 def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarray,
-          bounds: tuple[float, float]) -> tuple[float, float]:
-    """Noise-corrected 5-fold Q^2 against the replicate means, and the seconds of the fit on all points."""
+          bounds: tuple[float, float]) -> tuple[float, float, float]:
+    """Noise-corrected 5-fold Q^2 against the replicate means, its bootstrap standard error and the seconds
+    of the fit on all points."""
     target = np.sqrt(np.maximum(mean, 0)) if variant == "sqrt scale" else mean
     offset, scale = target.mean(), target.std()
     z = (target - offset) / scale
@@ -72,9 +73,9 @@ def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count:
         pred = np.maximum(pred, 0) ** 2
     if variant == "clipped":
         pred = np.clip(pred, *bounds)
-    total_noise = float(np.sum(var / count))
-    sse, sst = float(np.sum((mean - pred) ** 2)), float(np.sum((mean - mean.mean()) ** 2))
-    return 1 - (sse - total_noise) / (sst - total_noise), seconds
+    measured = var / count
+    se = q2_standard_error(mean, pred, measured, np.random.default_rng(3))
+    return noise_corrected_q2(mean, pred, measured), se, seconds
 
 
 def main() -> None:
@@ -82,15 +83,16 @@ def main() -> None:
     parser.add_argument("runset", type=Path)
     parser.add_argument("--outputs", nargs="+", default=["continued_by_school_y5", "structural_share"])
     parser.add_argument("--replicates", type=int, help="use only the first R replicates of each point")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     args = parser.parse_args()
     runset, config, _, _ = open_runset(args.runset)
     names = config.factor_names
     design = runset.design()
     u_all = design[[f"u.{n}" for n in names]].to_numpy(float)
     values = replicate_values(runset.read_runs(columns=args.outputs), args.outputs, len(design), config)
-    print(f"{args.runset}: noise-corrected 5-fold Q^2 (fit seconds) per variant\n")
-    print("| output | points | R | " + " | ".join(VARIANTS) + " |")
-    print("|---|---:|---:|" + "---:|" * len(VARIANTS))
+    print(f"{args.runset}: noise-corrected 5-fold Q^2 ± its standard error (fit seconds) per variant\n")
+    print("| output | points | R | " + " | ".join(args.variants) + " |")
+    print("|---|---:|---:|" + "---:|" * len(args.variants))
     for name in args.outputs:
         u, pooled = pool_repeated_points(u_all, values[name])
         pooled = pooled[:, :args.replicates] if args.replicates else pooled
@@ -98,9 +100,9 @@ def main() -> None:
         ok = (count >= 2) & np.isfinite(mean)
         bounds = (float(np.nanmin(pooled)), float(np.nanmax(pooled)))
         cells = []
-        for variant in VARIANTS:
-            q2, seconds = q2_of(variant, u[ok] - 0.5, mean[ok], var[ok], count[ok], bounds)
-            cells.append(f"{q2:.3f} ({seconds:.0f} s)")
+        for variant in args.variants:
+            q2, se, seconds = q2_of(variant, u[ok] - 0.5, mean[ok], var[ok], count[ok], bounds)
+            cells.append(f"{q2:.3f} ± {se:.3f} ({seconds:.0f} s)")
         print(f"| {name} | {int(ok.sum())} | {pooled.shape[1]} | " + " | ".join(cells) + " |", flush=True)
 
 

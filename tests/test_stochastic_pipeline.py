@@ -127,6 +127,7 @@ def test_emulator_indices_of_the_mean_cover_the_exact_values_and_q2_is_reported(
     table = pd.read_csv(emulated / "analysis" / "emulator.csv")
     assert table["output"].tolist() == ["y"] and table.at[0, "points_fitted"] == 256
     assert 0.8 < table.at[0, "q2_noise_corrected"] <= 1.0 and table.at[0, "q2"] <= table.at[0, "q2_noise_corrected"]
+    assert 0 < table.at[0, "q2_noise_corrected_se"] < 0.05  # 256 points, noise ~ a tenth of the variance
     report = (emulated / "analysis" / "report.md").read_text(encoding="utf-8")
     assert "## Emulator accuracy" in report and "Q^2" in report
 

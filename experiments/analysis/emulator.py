@@ -282,15 +282,44 @@ def fit_emulator(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, 
 # --------------------------------------------------------------------------------------- accuracy
 
 
+def noise_corrected_q2(mean: np.ndarray, pred: np.ndarray, measured: np.ndarray) -> float:
+    """``1 - (sum (ybar - yhat)^2 - N) / (sum (ybar - mean(ybar))^2 - N)`` with ``N = sum s2_i / R_i``: the
+    Q^2 of predictions ``yhat`` against the expected outcome, from noisy replicate means ``ybar`` (each sum
+    minus its expected noise; dimensionless)."""
+    total_noise = float(np.sum(measured))
+    sse = float(np.sum((mean - pred) ** 2))
+    sst = float(np.sum((mean - mean.mean()) ** 2))
+    return 1 - (sse - total_noise) / (sst - total_noise)
+
+
+def q2_standard_error(mean: np.ndarray, pred: np.ndarray, measured: np.ndarray, rng: np.random.Generator,
+                      resamples: int = 1000) -> float:
+    """Bootstrap standard error of :func:`noise_corrected_q2` over the held-out points.
+
+    The points (replicate mean, its cross-validated prediction and measured noise) are resampled with
+    replacement and the statistic recomputed; the predictions are kept, so this is the sampling error of
+    the estimate of Q^2 from this many noisy points, not the spread over refits.  It is what decides
+    whether a Q^2 close to the threshold is above or below it by more than chance.
+    """
+    mean, pred, measured = (np.asarray(a, float) for a in (mean, pred, measured))
+    rows = rng.integers(0, len(mean), (resamples, len(mean)))
+    y, noise = mean[rows], measured[rows].sum(axis=1)
+    sse = ((y - pred[rows]) ** 2).sum(axis=1)
+    sst = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    return float(np.std(1 - (sse - noise) / (sst - noise), ddof=1))
+
+
 def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, rng: np.random.Generator,
-                       folds: int = 5, measured_noise: np.ndarray | None = None, **options: Any) -> dict[str, float]:
+                       folds: int = 5, measured_noise: np.ndarray | None = None,
+                       se_rng: np.random.Generator | None = None, **options: Any) -> dict[str, float]:
     """k-fold cross-validated Q^2 of the emulator against the held-out replicate means.
 
     ``q2 = 1 - sum (ybar - yhat)^2 / sum (ybar - mean(ybar))^2`` over all held-out points.  The held-out
-    means are noisy, which caps ``q2`` below 1; ``q2_noise_corrected`` subtracts the total noise
-    ``sum s2_i/R_i`` from both sums (the Q^2 against the expected outcome, estimated without bias in
-    numerator and denominator).  ``noise`` is what the surrogate is told; ``measured_noise`` (default
-    ``noise``) the per-point ``s2_i/R_i`` used for the correction.  Dimensionless.
+    means are noisy, which caps ``q2`` below 1; ``q2_noise_corrected`` (:func:`noise_corrected_q2`)
+    subtracts the total noise ``sum s2_i/R_i`` from both sums (the Q^2 against the expected outcome,
+    estimated without bias in numerator and denominator).  ``noise`` is what the surrogate is told;
+    ``measured_noise`` (default ``noise``) the per-point ``s2_i/R_i`` used for the correction.  With
+    ``se_rng`` also ``q2_noise_corrected_se`` (:func:`q2_standard_error`).  Dimensionless.
     """
     u, mean, noise = np.asarray(u, float), np.asarray(mean, float), np.asarray(noise, float)
     measured = noise if measured_noise is None else np.asarray(measured_noise, float)
@@ -303,8 +332,10 @@ def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.nda
         pred[test] = model.predict(u[test])
     sse = float(np.sum((mean - pred) ** 2))
     sst = float(np.sum((mean - mean.mean()) ** 2))
-    total_noise = float(np.sum(measured))
-    return {"q2": 1 - sse / sst, "q2_noise_corrected": 1 - (sse - total_noise) / (sst - total_noise)}
+    result = {"q2": 1 - sse / sst, "q2_noise_corrected": noise_corrected_q2(mean, pred, measured)}
+    if se_rng is not None:
+        result["q2_noise_corrected_se"] = q2_standard_error(mean, pred, measured, se_rng)
+    return result
 
 
 # --------------------------------------------------------------------------------------- indices
@@ -496,6 +527,8 @@ __all__ = [
     "fit_emulator",
     "legendre_basis",
     "monte_carlo_sd",
+    "noise_corrected_q2",
+    "q2_standard_error",
     "saltelli_rows",
     "total_degree_indices",
     "told_noise",

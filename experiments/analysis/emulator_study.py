@@ -56,7 +56,7 @@ from experiments.analysis.sensitivity import (
 from experiments.config.study import StudyConfig
 
 EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "points", "points_fitted", "replicates",
-                    "runs", "q2", "q2_noise_corrected", "q2_threshold", "trusted", "fit_seconds", "q2_seconds",
+                    "runs", "q2", "q2_noise_corrected", "q2_noise_corrected_se", "q2_threshold", "trusted", "fit_seconds", "q2_seconds",
                     "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -201,7 +201,7 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
         result["note"] = ("constant over all design points: no factor matters (indices undefined)"
                           if fitted.sum() and np.var(ybar) == 0 else
                           f"only {int(fitted.sum())} points with 2 or more defined replicate values: too few to emulate")
-        row.update(q2=math.nan, q2_noise_corrected=math.nan, trusted=False)
+        row.update(q2=math.nan, q2_noise_corrected=math.nan, q2_noise_corrected_se=math.nan, trusted=False)
         _MEMO[key] = result
         return result
     noise = told_noise(var[fitted], count[fitted], row["noise"])
@@ -214,7 +214,7 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
     start = time.perf_counter()
     cv_options = {"kernel": model.kernel} if settings["surrogate"] == "gp" else options
     q2 = cross_validated_q2(settings["surrogate"], x, ybar, noise, rng, settings["folds"], measured_noise=measured,
-                            **cv_options)
+                            se_rng=analysis_rng(config.seed, f"q2{name}"), **cv_options)
     row["q2_seconds"] = time.perf_counter() - start
     row.update(q2)
     row["trusted"] = bool(q2["q2_noise_corrected"] >= settings["q2_threshold"])
@@ -249,8 +249,8 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
         row = fit["row"]
         if np.isfinite(row.get("q2", math.nan)) and not row["trusted"]:
             note = (f"{note}; " if note else "") + (
-                f"emulator Q^2 (noise-corrected, {settings['folds']}-fold) = {row['q2_noise_corrected']:.3f} is below "
-                f"the threshold {settings['q2_threshold']:g}: its indices are not trusted (more points: "
+                f"emulator Q^2 (noise-corrected, {settings['folds']}-fold) = {row['q2_noise_corrected']:.3f} "
+                f"(standard error {row['q2_noise_corrected_se']:.3f}) is below the threshold {settings['q2_threshold']:g}: its indices are not trusted (more points: "
                 "--until-converged doubles them)")
         skipped = len(points) - row["points_fitted"]
         if skipped and row["points_fitted"]:
@@ -284,7 +284,8 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
     result.table = pd.DataFrame(rows).reindex(columns=list(EMULATOR_COLUMNS))
     for row in rows:
         if np.isfinite(row.get("q2", math.nan)) and not row["trusted"]:
-            result.warnings.append(f"emulator, {row['output']}: Q^2 = {row['q2_noise_corrected']:.3f} < "
+            result.warnings.append(f"emulator, {row['output']}: Q^2 = {row['q2_noise_corrected']:.3f} "
+                                   f"(standard error {row['q2_noise_corrected_se']:.3f}) < "
                                    f"{settings['q2_threshold']:g}; its ranking is not trusted")
     result.convergence, result.verdict = emulator_convergence(u, values, list(config.convergence["outputs"]), names,
                                                               config, ends)
@@ -301,7 +302,7 @@ def emulator_convergence(u: np.ndarray, values: dict[str, np.ndarray], outputs: 
     sizes = [n for n in ends if n <= len(u)][-2:] or [len(u)]
     fit_outputs(u, values, outputs, names, config, ends)
     rows = []
-    q2: dict[str, float] = {}
+    q2: dict[str, tuple[float, float]] = {}
     for n in sizes:
         for name in outputs:
             fit = emulate_mean(u[:n], values[name][:n], name, names, config)
@@ -313,14 +314,16 @@ def emulator_convergence(u: np.ndarray, values: dict[str, np.ndarray], outputs: 
                              "scaled_conf": frame.at[factor, "ST_conf"], "rank": ranks[factor],
                              "q2_noise_corrected": fit["row"].get("q2_noise_corrected", math.nan)})
             if n == sizes[-1]:
-                q2[name] = float(fit["row"].get("q2_noise_corrected", math.nan))
+                q2[name] = (float(fit["row"].get("q2_noise_corrected", math.nan)),
+                            float(fit["row"].get("q2_noise_corrected_se", math.nan)))
     table = pd.DataFrame(rows)
     verdict = judge_convergence(table, outputs, config.convergence["top"], config.convergence["threshold"])
     threshold = config.design["q2_threshold"]
-    for name, value in q2.items():
+    for name, (value, se) in q2.items():
         if not value >= threshold:
             verdict.converged = False
-            verdict.reasons.append(f"{name}: emulator Q^2 (noise-corrected) = {value:.3f} < {threshold:g}")
+            verdict.reasons.append(f"{name}: emulator Q^2 (noise-corrected) = {value:.3f} (standard error {se:.3f}) "
+                                   f"< {threshold:g}")
     verdict.criterion += f"; emulator Q^2 (noise-corrected, cross-validated) >= {threshold:g}"
     return table, verdict
 
