@@ -281,8 +281,8 @@ def _two_output_emulator_study(points: int) -> tuple[Any, np.ndarray, dict[str, 
 
 def test_outputs_fitted_in_parallel_processes_equal_those_fitted_one_after_the_other(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two outputs, two stages: the worker processes fill this process's memo with exactly the fits the
-    analysis asks for, and their indices equal the ones fitted here one after the other."""
+    """Two outputs, two stages: the worker processes (which do not see this process's patched fit) fill its
+    memo with exactly the fits the analysis asks for, equal to the ones fitted here one after the other."""
     from experiments.analysis import emulator_study as es
 
     config, u, values = _two_output_emulator_study(40)
@@ -293,12 +293,12 @@ def test_outputs_fitted_in_parallel_processes_equal_those_fitted_one_after_the_o
     es._MEMO.clear()
     monkeypatch.setattr(es, "PARALLEL_POINTS", 0)
     monkeypatch.setattr(es.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    es.fit_outputs(u, values, list(values), names, config, ends)
-    assert len(es._MEMO) == 4  # both outputs at both sizes, fitted in the workers
 
     def no_fit(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("fitted again instead of looked up")
+        raise AssertionError("fitted in this process instead of in a worker, or fitted again")
 
     monkeypatch.setattr(es, "fit_emulator", no_fit)
+    es.fit_outputs(u, values, list(values), names, config, ends)
+    assert len(es._MEMO) == 4  # both outputs at both sizes, fitted in the workers
     for (name, n), frame in serial.items():
         pd.testing.assert_frame_equal(es.emulate_mean(u[:n], values[name][:n], name, names, config)["frame"], frame)

@@ -330,9 +330,8 @@ def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.nda
         test = fold == k
         model = fit_emulator(kind, u[~test], mean[~test], noise[~test], rng, **options)
         pred[test] = model.predict(u[test])
-    sse = float(np.sum((mean - pred) ** 2))
-    sst = float(np.sum((mean - mean.mean()) ** 2))
-    result = {"q2": 1 - sse / sst, "q2_noise_corrected": noise_corrected_q2(mean, pred, measured)}
+    result = {"q2": noise_corrected_q2(mean, pred, np.zeros(n)),  # raw: no noise removed
+              "q2_noise_corrected": noise_corrected_q2(mean, pred, measured)}
     if se_rng is not None:
         result["q2_noise_corrected_se"] = q2_standard_error(mean, pred, measured, se_rng)
     return result

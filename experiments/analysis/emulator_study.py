@@ -250,8 +250,9 @@ def analyse_emulator(u: np.ndarray, values: dict[str, np.ndarray], stats: Any, o
         if np.isfinite(row.get("q2", math.nan)) and not row["trusted"]:
             note = (f"{note}; " if note else "") + (
                 f"emulator Q^2 (noise-corrected, {settings['folds']}-fold) = {row['q2_noise_corrected']:.3f} "
-                f"(standard error {row['q2_noise_corrected_se']:.3f}) is below the threshold {settings['q2_threshold']:g}: its indices are not trusted (more points: "
-                "--until-converged doubles them)")
+                f"(standard error {row['q2_noise_corrected_se']:.3f}) is below the threshold "
+                f"{settings['q2_threshold']:g}: its indices are not trusted (more points: --until-converged "
+                "doubles them)")
         skipped = len(points) - row["points_fitted"]
         if skipped and row["points_fitted"]:
             note = (f"{note}; " if note else "") + (f"{skipped} of {len(points)} points had fewer than 2 defined "
