@@ -39,6 +39,20 @@ def test_a_swap_across_rank_k_within_overlapping_intervals_is_a_boundary_tie():
     assert verdict.boundary_ties == ["c", "d"]
 
 
+def test_a_set_change_where_the_previous_size_was_undecided_is_settling_not_instability():
+    """c and d overlapped across rank 3 at 1,000 (the set was undecided there); at 2,000 they separate with
+    d inside.  That is the boundary settling; had c been clearly inside at 1,000 it would be instability."""
+    undecided = {"a": (0.50, 0.03), "b": (0.30, 0.03), "c": (0.06, 0.03), "d": (0.04, 0.03)}
+    now = {"a": (0.50, 0.01), "b": (0.30, 0.01), "c": (0.03, 0.005), "d": (0.10, 0.01)}
+    verdict = assess_ranking(table((1000, undecided), (2000, now)), top=3, threshold=0.05)
+    assert verdict.converged, verdict.reasons
+    assert verdict.boundary_ties == [] and verdict.settled == ["c", "d"]
+    decided = {**undecided, "c": (0.20, 0.01), "d": (0.04, 0.01)}
+    verdict = assess_ranking(table((1000, decided), (2000, now)), top=3, threshold=0.05)
+    assert not verdict.converged and verdict.settled == []
+    assert any("set changed" in reason for reason in verdict.reasons)
+
+
 def test_wide_intervals_or_a_single_size_do_not_converge():
     wide = table((1000, {"a": (0.5, 0.1), "b": (0.2, 0.1)}), (2000, {"a": (0.5, 0.08), "b": (0.2, 0.04)}))
     verdict = assess_ranking(wide, top=2, threshold=0.05)

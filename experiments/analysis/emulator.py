@@ -13,7 +13,9 @@ x2, which its low Q^2 (< 0.85) shows, so trust emulator indices only above a Q^2
 * ``"gp"`` -- Gaussian process regression (Oakley & O'Hagan 2004) with scikit-learn's
   ``GaussianProcessRegressor``: an anisotropic Matern-5/2 kernel times a constant, hyperparameters by
   maximum marginal likelihood, and a nugget ``alpha_i = noise_i / sd(ybar)^2`` (the outputs are
-  standardised first, so the nugget is in standardised units).
+  standardised first, so the nugget is in standardised units).  With ``warping = "kumaraswamy"`` the GP
+  is of Kumaraswamy-warped factors chosen by marginal likelihood (:mod:`experiments.analysis.input_warping`),
+  for outcomes that change fast in one part of a factor's range.
 * ``"pce"`` -- sparse polynomial chaos (Blatman & Sudret 2011): orthonormal Legendre polynomials of the
   uniform inputs (numpy.polynomial.legendre), total degree ``p``, terms chosen by least-angle regression with
   cross-validation (scikit-learn ``LassoLarsCV``) on rows weighted by ``1 / noise`` (normalised), then
@@ -76,10 +78,12 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from experiments.analysis.input_warping import choose_warps, kumaraswamy
 from experiments.analysis.noise_corrected import saltelli_estimates
 
 KINDS = ("gp", "pce")
 NOISE_MODELS = ("pooled", "per_point")
+WARPINGS = ("none", "kumaraswamy")
 
 #: Smallest nugget (standardised units): keeps the GP's kernel matrix well conditioned for noise-free data.
 NUGGET_FLOOR = 1e-8
@@ -124,35 +128,44 @@ class WarmStartSearch:
 
 @dataclass
 class GaussianProcessEmulator:
-    """A fitted GP of replicate means with a per-point noise nugget (see the module docstring)."""
+    """A fitted GP of replicate means with a per-point noise nugget (see the module docstring); with
+    ``warps`` (d, 2) the GP is of the Kumaraswamy-warped coordinates (:mod:`experiments.analysis.input_warping`)."""
 
     model: Any
     offset: float
     scale: float
     kernel: Any = None
+    warps: np.ndarray | None = None
 
     @classmethod
     def fit(cls, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, rng: np.random.Generator,
             restarts: int = 1, kernel: Any = None, weights: np.ndarray | None = None,
-            optimise: bool = False, iterations: int = 0) -> GaussianProcessEmulator:
+            optimise: bool = False, iterations: int = 0, warping: str = "none",
+            warps: np.ndarray | None = None) -> GaussianProcessEmulator:
         """Fit to points ``u`` (n, d), replicate means ``mean`` and their noise variances ``noise`` = s2 / R.
 
-        ``kernel`` given: its hyperparameters are kept, or with ``optimise`` the maximum-likelihood search
-        starts from them and takes at most ``iterations`` steps (0: until it converges; bootstrap refits);
-        ``weights`` = how often each point counts.
+        ``kernel`` given: its hyperparameters (and ``warps``, if given) are kept, or with ``optimise`` the
+        maximum-likelihood search starts from them and takes at most ``iterations`` steps (0: until it
+        converges; bootstrap refits); ``weights`` = how often each point counts.  Without ``kernel``,
+        ``warping = "kumaraswamy"`` chooses a warp per factor after an unwarped fit and re-estimates the
+        hyperparameters on the warped coordinates.
         """
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 
+        if warping not in WARPINGS:
+            raise ValueError(f"warping {warping!r} is unknown; allowed: {', '.join(WARPINGS)}")
         u, mean, noise = np.asarray(u, float), np.asarray(mean, float), np.asarray(noise, float)
         if weights is not None:
             keep = weights > 0
             u, mean, noise, weights = u[keep], mean[keep], noise[keep], weights[keep]
         offset, scale = float(mean.mean()), float(mean.std()) or 1.0
+        z = (mean - offset) / scale
         alpha = np.maximum(noise / scale**2, NUGGET_FLOOR)
         if weights is not None:
             alpha = alpha / weights
         d = u.shape[1]
+        x = u if warps is None else kumaraswamy(u, warps)
         if kernel is None:
             kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(np.full(d, 0.5), (1e-2, 1e2), nu=2.5)
             model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, n_restarts_optimizer=restarts,
@@ -165,20 +178,31 @@ class GaussianProcessEmulator:
         with warnings.catch_warnings():
             # a length scale at its bound means "this factor does nothing": expected, not a problem
             warnings.simplefilter("ignore")
-            model.fit(u, (mean - offset) / scale)
-        return cls(model, offset, scale, model.kernel_)
+            model.fit(x, z)
+            if warping == "kumaraswamy" and warps is None:
+                fitted = model.kernel_
+                warps = choose_warps(u, z, alpha, fitted.k1.constant_value, fitted.k2.length_scale)
+                # the hyperparameters anew on the warped coordinates, from the unwarped optimum
+                model = GaussianProcessRegressor(fitted, alpha=alpha, normalize_y=False, n_restarts_optimizer=0)
+                model.fit(kumaraswamy(u, warps), z)
+        return cls(model, offset, scale, model.kernel_, warps)
 
     def predict(self, u: np.ndarray, block: int = 16_384) -> np.ndarray:
         """Emulator mean at ``u`` (output units); in blocks of rows, so that the cross-kernel matrix
         (rows x design points) stays small for Monte Carlo samples of hundreds of thousands of rows."""
         u = np.asarray(u, float)
+        if self.warps is not None:
+            u = kumaraswamy(u, self.warps)
         parts = [self.model.predict(u[i:i + block]) for i in range(0, len(u), block)] or [np.empty(0)]
         return self.offset + self.scale * np.concatenate(parts)
 
     def refit(self, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, weights: np.ndarray,
               rng: np.random.Generator, hyperparameters: str = "fixed", iterations: int = 0) -> GaussianProcessEmulator:
+        """The GP refitted to reweighted points; the warps are always kept (searching them costs more than
+        the refit), the kernel's hyperparameters re-estimated with ``hyperparameters = "refitted"``."""
         return GaussianProcessEmulator.fit(u, mean, noise, rng, kernel=self.kernel, weights=weights,
-                                           optimise=hyperparameters == "refitted", iterations=iterations)
+                                           optimise=hyperparameters == "refitted", iterations=iterations,
+                                           warps=self.warps)
 
 
 def total_degree_indices(n_inputs: int, order: int) -> np.ndarray:
@@ -271,7 +295,8 @@ class PolynomialChaosEmulator:
 
 def fit_emulator(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, rng: np.random.Generator,
                  **options: Any) -> GaussianProcessEmulator | PolynomialChaosEmulator:
-    """Fit a surrogate of kind ``"gp"`` or ``"pce"`` (options: GP ``restarts``; PCE ``order``)."""
+    """Fit a surrogate of kind ``"gp"`` or ``"pce"`` (options: GP ``restarts``, ``warping``, ``kernel``,
+    ``warps``; PCE ``order``)."""
     if kind == "gp":
         return GaussianProcessEmulator.fit(u, mean, noise, rng, **options)
     if kind == "pce":
@@ -517,6 +542,7 @@ def compare_surrogates(u: np.ndarray, mean: np.ndarray, noise: np.ndarray, exact
 
 __all__ = [
     "KINDS",
+    "WARPINGS",
     "GaussianProcessEmulator",
     "LogVarianceEmulator",
     "PolynomialChaosEmulator",

@@ -55,9 +55,9 @@ from experiments.analysis.sensitivity import (
 )
 from experiments.config.study import StudyConfig
 
-EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "points", "points_fitted", "replicates",
-                    "runs", "q2", "q2_noise_corrected", "q2_noise_corrected_se", "q2_threshold", "trusted", "fit_seconds", "q2_seconds",
-                    "indices_seconds", "variance_seconds")
+EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "warping", "points", "points_fitted",
+                    "replicates", "runs", "q2", "q2_noise_corrected", "q2_noise_corrected_se", "q2_threshold",
+                    "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -190,6 +190,7 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
                            # run sets written before these two options lack them: what they did then
                            "noise": settings.get("noise", "per_point"),
                            "hyperparameters": settings.get("hyperparameters", "fixed"),
+                           "warping": settings.get("warping", "none"),
                            "points": len(u),
                            "points_fitted": int(fitted.sum()), "replicates": values.shape[1],
                            "runs": int(count.sum()), "q2_threshold": settings["q2_threshold"]}
@@ -206,13 +207,13 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
         return result
     noise = told_noise(var[fitted], count[fitted], row["noise"])
     rng = analysis_rng(config.seed, f"emulator{name}")
-    options: dict[str, Any] = ({"restarts": settings["restarts"]} if settings["surrogate"] == "gp"
-                               else {"order": settings["order"]})
+    options: dict[str, Any] = ({"restarts": settings["restarts"], "warping": row["warping"]}
+                               if settings["surrogate"] == "gp" else {"order": settings["order"]})
     start = time.perf_counter()
     model = fit_emulator(settings["surrogate"], x, ybar, noise, rng, **options)
     row["fit_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
-    cv_options = {"kernel": model.kernel} if settings["surrogate"] == "gp" else options
+    cv_options = {"kernel": model.kernel, "warps": model.warps} if settings["surrogate"] == "gp" else options
     q2 = cross_validated_q2(settings["surrogate"], x, ybar, noise, rng, settings["folds"], measured_noise=measured,
                             se_rng=analysis_rng(config.seed, f"q2{name}"), **cv_options)
     row["q2_seconds"] = time.perf_counter() - start

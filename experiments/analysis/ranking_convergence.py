@@ -8,7 +8,10 @@ their order flips at random.  This module judges a sequence of analyses of growi
   *set* equals the one at the previous design size, except for factors *tied at the boundary* (their
   interval overlaps that of a factor on the other side of rank k at the largest design: the data do not
   decide which of them is k-th, and more runs would not make the set any more stable until the intervals
-  separate);
+  separate) and factors that were tied at the boundary at the previous size and have now separated
+  (``settled``: the previous set was undecided there, so its change is the intervals separating, not
+  instability).  A change is instability only when the factor was on one side of rank k, disjoint from
+  every factor on the other side, at *both* sizes;
 * **ties** -- pairs of top-k factors whose order changed between the last two sizes while their intervals
   overlap (reported, not counted as instability); order changes between factors whose intervals are
   disjoint are reported as ``swaps`` (a previous interval was too optimistic);
@@ -38,6 +41,7 @@ class RankingVerdict:
     top: list[str]
     reasons: list[str] = field(default_factory=list)
     boundary_ties: list[str] = field(default_factory=list)  # factors tied with one across rank k
+    settled: list[str] = field(default_factory=list)  # changed side while tied across rank k at the previous size
     ties: list[tuple[str, str]] = field(default_factory=list)  # order changed, intervals overlap
     swaps: list[tuple[str, str]] = field(default_factory=list)  # order changed, intervals disjoint
     nonzero: list[str] = field(default_factory=list)  # interval above zero
@@ -63,6 +67,15 @@ def tie_groups(values: pd.Series, conf: pd.Series) -> dict[str, int]:
             low = min(low, values[factor] - conf[factor])
         groups[str(factor)] = group
     return groups
+
+
+def _boundary_ties(value: pd.Series, conf: pd.Series, k: int) -> list[str]:
+    """Factors whose interval overlaps that of a factor on the other side of rank ``k`` (sorted names)."""
+    ranked = value.sort_values(ascending=False, kind="stable").index.tolist()
+    lo, hi = value - conf, value + conf
+    leaders, outside = ranked[:k], ranked[k:]
+    return sorted(str(f) for f in ranked
+                  if any(_overlap(lo[f], hi[f], lo[g], hi[g]) for g in (outside if f in leaders else leaders)))
 
 
 def assess_ranking(table: pd.DataFrame, top: int, threshold: float, size: str = "size") -> RankingVerdict:
@@ -110,18 +123,19 @@ def assess_ranking(table: pd.DataFrame, top: int, threshold: float, size: str = 
         worst = max(wide, key=lambda f: conf[f])
         verdict.reasons.append(f"{len(wide)} of the top {k} half-widths >= {threshold:g} "
                                f"(widest {worst}: {conf[worst]:.3f})")
-    outside = ranked[k:]
-    verdict.boundary_ties = sorted(
-        str(f) for f in ranked
-        if any(_overlap(lo[f], hi[f], lo[g], hi[g]) for g in (outside if f in leaders else leaders)))
+    verdict.boundary_ties = _boundary_ties(value, conf, k)
     if len(sizes) < 2:
         verdict.converged = False
         verdict.reasons.append("no smaller design to compare the top set with")
         return verdict
-    before = table[table[size] == sizes[-2]].set_index("factor")["value"].astype(float)
+    earlier = table[table[size] == sizes[-2]].set_index("factor")
+    before = earlier["value"].astype(float)
     previous = before.sort_values(ascending=False, kind="stable").index.tolist()[:k]
     changed = set(leaders) ^ set(previous)
-    unexplained = sorted(str(f) for f in changed if str(f) not in verdict.boundary_ties)
+    tied_before = _boundary_ties(before, earlier["conf"].astype(float), k)
+    verdict.settled = sorted(str(f) for f in changed if str(f) not in verdict.boundary_ties and str(f) in tied_before)
+    unexplained = sorted(str(f) for f in changed
+                         if str(f) not in verdict.boundary_ties and str(f) not in verdict.settled)
     if unexplained:
         verdict.converged = False
         verdict.reasons.append(f"top-{k} set changed since size {sizes[-2]:g}: {sorted(map(str, previous))} -> "

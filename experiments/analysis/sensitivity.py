@@ -566,7 +566,8 @@ def judge_convergence(table: pd.DataFrame, outputs: list[str], top: int, thresho
     last = sizes[-1]
     runs = int(table.loc[table["base"] == last, "runs"].iloc[0])
     criterion = (f"top-{top} half-widths < {threshold:g} and the top-{top} set unchanged from the previous size "
-                 "(order changes within overlapping intervals are ties, not instability)")
+                 "(order changes within overlapping intervals are ties, not instability; a factor may cross rank "
+                 f"{top} if its interval overlapped one across it at either size)")
     verdict = ConvergenceVerdict(True, int(last), runs, criterion=criterion)
     for name in outputs:
         data = table[table["output"] == name].copy()
@@ -587,6 +588,10 @@ def judge_convergence(table: pd.DataFrame, outputs: list[str], top: int, thresho
         if judged.ties:
             verdict.reasons.append(f"{name}: ties (order changed within overlapping intervals, not instability): "
                                    + ", ".join(f"{a} / {b}" for a, b in judged.ties))
+        if judged.settled:
+            verdict.reasons.append(f"{name}: top-{top} set changed where the previous size left it undecided "
+                                   "(tied across the boundary there, separated now; not instability): "
+                                   + ", ".join(judged.settled))
     return verdict
 
 

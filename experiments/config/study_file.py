@@ -137,6 +137,11 @@ class EmulatorSection(Section):
     variance / R at every point; ``"per_point"`` each point's own s2 / R, which is 0 where all replicates agree
     (an outcome that is 0 in every replicate), so the GP must pass through those points exactly -- use it only
     when R is large and no point's replicates are all equal (docs/sensitivity.md, "Which noise")."""
+    warping: Literal["none", "kumaraswamy"] = Field("none", json_schema_extra={
+        "invalid": '; allowed: "none" or "kumaraswamy"'})
+    """GP only: ``"kumaraswamy"`` warps every factor's unit coordinate by a Kumaraswamy CDF chosen by marginal
+    likelihood, for outcomes that change fast in one part of a factor's range and hardly in the rest (Snoek
+    et al. 2014; docs/sensitivity.md, "Warped inputs"); ``"none"`` (default): no warp."""
     q2_threshold: float = _number(0.9, 0.0, 1.0)
     """Smallest noise-corrected cross-validated Q^2 at which an output's emulator indices are trusted (and
     ``--until-converged`` may stop)."""
