@@ -200,7 +200,9 @@ replicates = {replicates}
     (4, 'surrogate = "kriging"', ["field 'emulator.surrogate' = \"kriging\"", '"gp" or "pce"']),
     (4, 'noise = "smoothed"', ["field 'emulator.noise' = \"smoothed\"", '"pooled" or "per_point"']),
     (4, 'warping = "beta"', ["field 'emulator.warping' = \"beta\"", '"none" or "kumaraswamy"']),
-], ids=["unknown-key", "one-replicate", "too-small", "not-power-of-two", "surrogate", "noise", "warping"])
+    (4, 'cross_validation = "loo"', ["field 'emulator.cross_validation' = \"loo\"", '"fixed" or "nested"']),
+], ids=["unknown-key", "one-replicate", "too-small", "not-power-of-two", "surrogate", "noise", "warping",
+        "cross-validation"])
 def test_bad_emulator_tables_exit_2_with_file_field_value_allowed(tmp_path: Path, replicates: int, table: str,
                                                                    expected: list[str]) -> None:
     config = tmp_path / "e.toml"
@@ -321,3 +323,29 @@ def test_warping_in_the_emulator_table_reaches_the_fit_and_emulator_csv() -> Non
     assert (plain["row"]["warping"], warped["row"]["warping"]) == ("none", "kumaraswamy")
     assert not np.allclose(plain["frame"]["ST"], warped["frame"]["ST"])
     assert abs(warped["row"]["q2_noise_corrected"] - plain["row"]["q2_noise_corrected"]) < 0.03
+
+
+def test_nested_cross_validation_fits_every_fold_from_scratch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cross_validation = "nested"``: the full fit and each of the 5 folds estimate the hyperparameters
+    (6 searches); ``"fixed"``: only the full fit does (the folds reuse its kernel)."""
+    from experiments.analysis import emulator_study as es
+    from experiments.analysis.emulator import GaussianProcessEmulator
+
+    searches: list[int] = []
+    original = GaussianProcessEmulator.fit.__func__
+
+    def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("kernel") is None:
+            searches.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(GaussianProcessEmulator, "fit", classmethod(counted))
+    counts = {}
+    for mode in ("fixed", "nested"):
+        config, u, values = _two_output_emulator_study(40, cross_validation=mode)
+        es._MEMO.clear()
+        searches.clear()
+        row = es.emulate_mean(u[:40], values["y"][:40], "y", ["x1", "x2", "x3", "x4"], config)["row"]
+        assert row["cross_validation"] == mode
+        counts[mode] = len(searches)
+    assert counts == {"fixed": 1, "nested": 1 + 5}

@@ -147,6 +147,12 @@ class EmulatorSection(Section):
     ``--until-converged`` may stop)."""
     folds: int = _integer(5, 2, 50)
     """Folds of the cross-validated Q^2."""
+    cross_validation: Literal["fixed", "nested"] = Field("fixed", json_schema_extra={
+        "invalid": '; allowed: "fixed" or "nested"'})
+    """GP only: ``"fixed"`` (default) the folds keep the full fit's hyperparameters (and warps): one fit per
+    output, but Q^2 is optimistic -- by 0.05 for continuation on the all-factors design, 0.10 with warped
+    inputs (benchmarks/bench_emulator_variants.py --nested); ``"nested"`` every fold estimates them anew
+    from its own points: the honest Q^2, at ``folds`` more fits per output."""
     refits: int = _integer(50, 10, 10_000)
     """Bootstrap refits behind every interval (points resampled with replacement)."""
     hyperparameters: Literal["refitted", "fixed"] = Field("refitted", json_schema_extra={
