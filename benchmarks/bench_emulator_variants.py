@@ -31,7 +31,13 @@ import numpy as np
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, DotProduct, Matern, WhiteKernel
 
-from experiments.analysis.emulator import GaussianProcessEmulator, noise_corrected_q2, q2_standard_error, told_noise
+from experiments.analysis.emulator import (
+    GaussianProcessEmulator,
+    cross_validated_q2,
+    noise_corrected_q2,
+    q2_standard_error,
+    told_noise,
+)
 from experiments.analysis.emulator_study import pool_repeated_points
 from experiments.analysis.noise_corrected import point_moments
 from experiments.analysis.studies import replicate_values
@@ -52,22 +58,16 @@ def kernel(variant: str, d: int) -> object:
 
 def warped_q2(u: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarray,
               nested: bool) -> tuple[float, float, float]:
-    """``q2_of`` for the pipeline's own GP with warped inputs (``u`` in the unit cube)."""
+    """``q2_of`` for the pipeline's own GP with warped inputs (``u`` in the unit cube), through the pipeline's
+    ``cross_validated_q2`` with the same folds (``default_rng(2)``) and standard error (``default_rng(3)``)."""
     noise = told_noise(var, count, "pooled")
     start = time.perf_counter()
     full = GaussianProcessEmulator.fit(u, mean, noise, np.random.default_rng(1), restarts=0, warping="kumaraswamy")
     seconds = time.perf_counter() - start
-    fold = np.random.default_rng(2).permutation(len(mean)) % 5
-    pred = np.empty(len(mean))
-    for k in range(5):
-        test = fold == k
-        given = {"warping": "kumaraswamy"} if nested else {"kernel": full.kernel, "warps": full.warps}
-        model = GaussianProcessEmulator.fit(u[~test], mean[~test], noise[~test], np.random.default_rng(1),
-                                            restarts=0, **given)
-        pred[test] = model.predict(u[test])
-    measured = var / count
-    se = q2_standard_error(mean, pred, measured, np.random.default_rng(3))
-    return noise_corrected_q2(mean, pred, measured), se, seconds
+    given = {"restarts": 0, "warping": "kumaraswamy"} if nested else {"kernel": full.kernel, "warps": full.warps}
+    q2 = cross_validated_q2("gp", u, mean, noise, np.random.default_rng(2), folds=5, measured_noise=var / count,
+                            se_rng=np.random.default_rng(3), **given)
+    return q2["q2_noise_corrected"], q2["q2_noise_corrected_se"], seconds
 
 
 def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarray,
