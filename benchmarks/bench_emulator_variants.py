@@ -35,6 +35,7 @@ from experiments.analysis.emulator import (
     GaussianProcessEmulator,
     cross_validated_q2,
     noise_corrected_q2,
+    predictive_calibration,
     q2_standard_error,
     told_noise,
 )
@@ -57,7 +58,7 @@ def kernel(variant: str, d: int) -> object:
 
 
 def warped_q2(u: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarray,
-              nested: bool) -> tuple[float, float, float]:
+              nested: bool) -> tuple[float, float, float, float]:
     """``q2_of`` for the pipeline's own GP with warped inputs (``u`` in the unit cube), through the pipeline's
     ``cross_validated_q2`` with the same folds (``default_rng(2)``) and standard error (``default_rng(3)``)."""
     noise = told_noise(var, count, "pooled")
@@ -67,13 +68,14 @@ def warped_q2(u: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarra
     given = {"restarts": 0, "warping": "kumaraswamy"} if nested else {"kernel": full.kernel, "warps": full.warps}
     q2 = cross_validated_q2("gp", u, mean, noise, np.random.default_rng(2), folds=5, measured_noise=var / count,
                             se_rng=np.random.default_rng(3), **given)
-    return q2["q2_noise_corrected"], q2["q2_noise_corrected_se"], seconds
+    return q2["q2_noise_corrected"], q2["q2_noise_corrected_se"], seconds, q2["cv_coverage"]
 
 
 def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count: np.ndarray,
-          bounds: tuple[float, float], nested: bool = False) -> tuple[float, float, float]:
-    """Noise-corrected 5-fold Q^2 against the replicate means, its bootstrap standard error and the seconds
-    of the fit on all points."""
+          bounds: tuple[float, float], nested: bool = False) -> tuple[float, float, float, float]:
+    """Noise-corrected 5-fold Q^2 against the replicate means, its bootstrap standard error, the seconds
+    of the fit on all points and the share of held-out means inside the GP's 95% predictive band
+    (``predictive_calibration``; NaN on the square-root scale, whose band is not of the mean)."""
     if variant == "warped inputs":
         return warped_q2(x + 0.5, mean, var, count, nested)
     target = np.sqrt(np.maximum(mean, 0)) if variant == "sqrt scale" else mean
@@ -91,21 +93,23 @@ def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count:
                                         random_state=1).fit(x, z)
     seconds = time.perf_counter() - start
     fold = np.random.default_rng(2).permutation(len(z)) % 5
-    pred = np.empty(len(z))
+    pred, sd = np.empty(len(z)), np.empty(len(z))
     for k in range(5):
         test = fold == k
         start_kernel = kernel(variant, x.shape[1]) if nested else full.kernel_
         search = "fmin_l_bfgs_b" if nested else None
         model = GaussianProcessRegressor(start_kernel, alpha=alpha[~test], optimizer=search,
                                          random_state=1).fit(x[~test], z[~test])
-        pred[test] = model.predict(x[test]) * scale + offset
+        pred[test], sd[test] = model.predict(x[test], return_std=True)
+    pred, sd = pred * scale + offset, sd * scale
     if variant == "sqrt scale":
         pred = np.maximum(pred, 0) ** 2
     if variant == "clipped":
         pred = np.clip(pred, *bounds)
     measured = var / count
     se = q2_standard_error(mean, pred, measured, np.random.default_rng(3))
-    return noise_corrected_q2(mean, pred, measured), se, seconds
+    band = np.nan if variant == "sqrt scale" else predictive_calibration(mean, pred, sd**2 + alpha * scale**2)["cv_coverage"]
+    return noise_corrected_q2(mean, pred, measured), se, seconds, band
 
 
 def main() -> None:
@@ -122,7 +126,8 @@ def main() -> None:
     u_all = design[[f"u.{n}" for n in names]].to_numpy(float)
     values = replicate_values(runset.read_runs(columns=args.outputs), args.outputs, len(design), config)
     folds = "nested " if args.nested else ""
-    print(f"{args.runset}: noise-corrected {folds}5-fold Q^2 ± its standard error (fit seconds) per variant\n")
+    print(f"{args.runset}: noise-corrected {folds}5-fold Q^2 ± its standard error (fit seconds) [share of held-out "
+          "means in the 95% predictive band] per variant\n")
     print("| output | points | R | " + " | ".join(args.variants) + " |")
     print("|---|---:|---:|" + "---:|" * len(args.variants))
     for name in args.outputs:
@@ -133,8 +138,8 @@ def main() -> None:
         bounds = (float(np.nanmin(pooled)), float(np.nanmax(pooled)))
         cells = []
         for variant in args.variants:
-            q2, se, seconds = q2_of(variant, u[ok] - 0.5, mean[ok], var[ok], count[ok], bounds, args.nested)
-            cells.append(f"{q2:.3f} ± {se:.3f} ({seconds:.0f} s)")
+            q2, se, seconds, band = q2_of(variant, u[ok] - 0.5, mean[ok], var[ok], count[ok], bounds, args.nested)
+            cells.append(f"{q2:.3f} ± {se:.3f} ({seconds:.0f} s) [{band:.2f}]")
         print(f"| {name} | {int(ok.sum())} | {pooled.shape[1]} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -212,3 +212,36 @@ def test_the_standard_error_of_the_noise_corrected_q2_matches_its_spread_over_in
     spread = np.std(estimates, ddof=1)
     assert abs(np.mean(estimates) - 0.82) < 3 * spread / np.sqrt(200) + 0.005
     assert 0.8 < np.mean(errors) / spread < 1.2, (np.mean(errors), spread)
+
+
+def test_the_held_out_errors_of_a_gp_told_the_right_noise_are_standard_normal_and_told_too_little_are_not():
+    """Known answer: data drawn from a Matern-5/2 GP prior (4 inputs, 160 points) plus noise of sd 0.3, over
+    10 designs.  Told the right noise, the emulator's 95% predictive bands hold about 95% of the held-out
+    means (1,600 in all; binomial sd 0.006) and the mean squared standardised error is about 1 (Bastos &
+    O'Hagan 2009).  Told a hundredth of the noise -- the mechanism that makes an emulator overconfident --
+    the bands are too narrow and both diagnostics say so.  A predictive variance that left out the noise of
+    the held-out mean would fail the first half."""
+    from sklearn.gaussian_process.kernels import Matern
+
+    found = {"right": [], "told too little": []}
+    for seed in range(10):
+        rng = np.random.default_rng([20261203, seed])
+        u = rng.random((160, 4))
+        prior = Matern(length_scale=[0.3, 0.5, 0.8, 2.0], nu=2.5)(u)
+        mean = np.linalg.cholesky(prior + 1e-8 * np.eye(160)) @ rng.standard_normal(160) + rng.normal(0, 0.3, 160)
+        noise = np.full(160, 0.3**2)
+        for case, told in (("right", noise), ("told too little", noise / 100)):
+            q2 = cross_validated_q2("gp", u, mean, told, rng, folds=5, measured_noise=noise, restarts=0)
+            found[case].append((q2["cv_coverage"], q2["cv_mean_squared_error"]))
+    coverage, squared = np.mean(found["right"], axis=0)
+    assert abs(coverage - 0.95) < 0.02 and 0.8 < squared < 1.25, found["right"]
+    coverage, squared = np.mean(found["told too little"], axis=0)
+    assert coverage < 0.91 and squared > 1.4, found["told too little"]
+
+
+def test_a_surrogate_without_a_predictive_variance_reports_no_calibration():
+    case = noisy_g(0.5)
+    rng, u, mean, _, noise = design(case, 64, 4, seed=3)
+    q2 = cross_validated_q2("pce", u, mean, noise, rng, folds=4, order=2)
+    assert np.isfinite(q2["q2_noise_corrected"])
+    assert np.isnan(q2["cv_coverage"]) and np.isnan(q2["cv_mean_squared_error"])

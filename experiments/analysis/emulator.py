@@ -55,6 +55,8 @@ log((R-1)/2)``, removed), and Sobol' indices of ``exp`` of its mean, i.e. of ``s
 
 References
 ----------
+Bastos, L. S. & O'Hagan, A. (2009). Diagnostics for Gaussian process emulators. Technometrics 51,
+425-438.
 Blatman, G. & Sudret, B. (2011). Adaptive sparse polynomial chaos expansion based on least angle
 regression. J. Comput. Phys. 230, 2345-2367.
 Janon, A., Nodet, M. & Prieur, C. (2014). Uncertainties assessment in global sensitivity indices
@@ -195,6 +197,14 @@ class GaussianProcessEmulator:
             u = kumaraswamy(u, self.warps)
         parts = [self.model.predict(u[i:i + block]) for i in range(0, len(u), block)] or [np.empty(0)]
         return self.offset + self.scale * np.concatenate(parts)
+
+    def predict_sd(self, u: np.ndarray) -> np.ndarray:
+        """Posterior standard deviation of the emulator's mean function at ``u`` (output units): the GP's
+        uncertainty about the expected outcome there, without the replicate noise."""
+        u = np.asarray(u, float)
+        if self.warps is not None:
+            u = kumaraswamy(u, self.warps)
+        return self.scale * self.model.predict(u, return_std=True)[1]
 
     def refit(self, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, weights: np.ndarray,
               rng: np.random.Generator, hyperparameters: str = "fixed", iterations: int = 0) -> GaussianProcessEmulator:
@@ -344,22 +354,47 @@ def cross_validated_q2(kind: str, u: np.ndarray, mean: np.ndarray, noise: np.nda
     subtracts the total noise ``sum s2_i/R_i`` from both sums (the Q^2 against the expected outcome,
     estimated without bias in numerator and denominator).  ``noise`` is what the surrogate is told;
     ``measured_noise`` (default ``noise``) the per-point ``s2_i/R_i`` used for the correction.  With
-    ``se_rng`` also ``q2_noise_corrected_se`` (:func:`q2_standard_error`).  Dimensionless.
+    ``se_rng`` also ``q2_noise_corrected_se`` (:func:`q2_standard_error`).  Always ``cv_coverage`` and
+    ``cv_mean_squared_error`` of the held-out predictions (:func:`predictive_calibration`).  Dimensionless.
     """
     u, mean, noise = np.asarray(u, float), np.asarray(mean, float), np.asarray(noise, float)
     measured = noise if measured_noise is None else np.asarray(measured_noise, float)
     n = len(mean)
     fold = rng.permutation(n) % folds
-    pred = np.empty(n)
+    pred, sd = np.empty(n), np.full(n, np.nan)
     for k in range(folds):
         test = fold == k
         model = fit_emulator(kind, u[~test], mean[~test], noise[~test], rng, **options)
         pred[test] = model.predict(u[test])
+        if hasattr(model, "predict_sd"):
+            sd[test] = model.predict_sd(u[test])
     result = {"q2": noise_corrected_q2(mean, pred, np.zeros(n)),  # raw: no noise removed
               "q2_noise_corrected": noise_corrected_q2(mean, pred, measured)}
     if se_rng is not None:
         result["q2_noise_corrected_se"] = q2_standard_error(mean, pred, measured, se_rng)
+    result.update(predictive_calibration(mean, pred, sd**2 + noise))
     return result
+
+
+def predictive_calibration(mean: np.ndarray, pred: np.ndarray, variance: np.ndarray,
+                           confidence: float = 0.95) -> dict[str, float]:
+    """How well the emulator's own uncertainty describes its held-out errors (Bastos & O'Hagan 2009).
+
+    Each held-out replicate mean gets the standardised error ``e_i = (ybar_i - yhat_i) / sqrt(v_i)``, with
+    ``v_i`` the predictive variance of that mean: the GP's posterior variance of the mean function plus the
+    noise variance it was told.  For a calibrated emulator ``e`` is about standard normal, so
+    ``cv_coverage`` (the share with ``|e_i| <= z``, the normal quantile of ``confidence``) is about
+    ``confidence`` and ``cv_mean_squared_error`` (``mean e_i^2``) about 1: below, the emulator claims more
+    uncertainty than its errors show; above (or coverage too low), its bands are too narrow -- it is
+    overconfident about points it has not seen.  Both NaN for a surrogate without a predictive variance
+    (PCE).  Dimensionless.
+    """
+    variance = np.asarray(variance, float)
+    if not np.isfinite(variance).all():
+        return {"cv_coverage": float("nan"), "cv_mean_squared_error": float("nan")}
+    e = (np.asarray(mean, float) - np.asarray(pred, float)) / np.sqrt(np.maximum(variance, 1e-300))
+    return {"cv_coverage": float(np.mean(np.abs(e) <= _z(confidence))),
+            "cv_mean_squared_error": float(np.mean(e**2))}
 
 
 # --------------------------------------------------------------------------------------- indices

@@ -58,7 +58,7 @@ from experiments.config.study import StudyConfig
 
 EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "warping", "cross_validation", "points",
                     "points_fitted", "replicates", "runs", "q2", "q2_noise_corrected", "q2_noise_corrected_se",
-                    "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
+                    "cv_coverage", "cv_mean_squared_error", "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -204,7 +204,8 @@ def emulate_mean(u: np.ndarray, values: np.ndarray, name: str, names: list[str],
         result["note"] = ("constant over all design points: no factor matters (indices undefined)"
                           if fitted.sum() and np.var(ybar) == 0 else
                           f"only {int(fitted.sum())} points with 2 or more defined replicate values: too few to emulate")
-        row.update(q2=math.nan, q2_noise_corrected=math.nan, q2_noise_corrected_se=math.nan, trusted=False)
+        row.update(q2=math.nan, q2_noise_corrected=math.nan, q2_noise_corrected_se=math.nan, cv_coverage=math.nan,
+                   cv_mean_squared_error=math.nan, trusted=False)
         _MEMO[key] = result
         return result
     noise = told_noise(var[fitted], count[fitted], row["noise"])
