@@ -12,7 +12,8 @@ x2, which its low Q^2 (< 0.85) shows, so trust emulator indices only above a Q^2
 
 * ``"gp"`` -- Gaussian process regression (Oakley & O'Hagan 2004) with scikit-learn's
   ``GaussianProcessRegressor``: an anisotropic Matern-5/2 kernel times a constant, hyperparameters by
-  maximum marginal likelihood, and a nugget ``alpha_i = noise_i / sd(ybar)^2`` (the outputs are
+  maximum marginal likelihood (L-BFGS-B on :mod:`experiments.analysis.gp_likelihood`, the same likelihood
+  and gradient as scikit-learn's without its (n, n, d) gradient tensor), and a nugget ``alpha_i = noise_i / sd(ybar)^2`` (the outputs are
   standardised first, so the nugget is in standardised units).  With ``warping = "kumaraswamy"`` the GP
   is of Kumaraswamy-warped factors chosen by marginal likelihood (:mod:`experiments.analysis.input_warping`),
   for outcomes that change fast in one part of a factor's range.
@@ -80,6 +81,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from experiments.analysis.gp_likelihood import MaternSearch
 from experiments.analysis.input_warping import choose_warps, kumaraswamy
 from experiments.analysis.noise_corrected import saltelli_estimates
 
@@ -111,21 +113,6 @@ def _z(confidence: float) -> float:
 
 
 # --------------------------------------------------------------------------------------- surrogates
-
-
-@dataclass(frozen=True)
-class WarmStartSearch:
-    """A GP refit's maximum-likelihood search: L-BFGS-B (scipy) from the full fit's hyperparameters, at most
-    ``iterations`` iterations (0: until it converges).  Called by scikit-learn as ``optimizer``."""
-
-    iterations: int = 0
-
-    def __call__(self, objective: Any, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
-        from scipy.optimize import minimize
-
-        options = {"maxiter": self.iterations} if self.iterations else {}
-        found = minimize(objective, theta, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
-        return found.x, float(found.fun)
 
 
 @dataclass
@@ -171,10 +158,12 @@ class GaussianProcessEmulator:
         if kernel is None:
             kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(np.full(d, 0.5), (1e-2, 1e2), nu=2.5)
             model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, n_restarts_optimizer=restarts,
+                                             optimizer=MaternSearch(x, z, alpha),
                                              random_state=int(rng.integers(2**31 - 1)))
         elif optimise:
+            # a bootstrap refit's search starts from the full fit's optimum, at most `iterations` steps
             model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, n_restarts_optimizer=0,
-                                             optimizer=WarmStartSearch(iterations))
+                                             optimizer=MaternSearch(x, z, alpha, iterations))
         else:
             model = GaussianProcessRegressor(kernel, alpha=alpha, normalize_y=False, optimizer=None)
         with warnings.catch_warnings():
@@ -185,8 +174,10 @@ class GaussianProcessEmulator:
                 fitted = model.kernel_
                 warps = choose_warps(u, z, alpha, fitted.k1.constant_value, fitted.k2.length_scale)
                 # the hyperparameters anew on the warped coordinates, from the unwarped optimum
-                model = GaussianProcessRegressor(fitted, alpha=alpha, normalize_y=False, n_restarts_optimizer=0)
-                model.fit(kumaraswamy(u, warps), z)
+                warped = kumaraswamy(u, warps)
+                model = GaussianProcessRegressor(fitted, alpha=alpha, normalize_y=False, n_restarts_optimizer=0,
+                                                 optimizer=MaternSearch(warped, z, alpha))
+                model.fit(warped, z)
         return cls(model, offset, scale, model.kernel_, warps)
 
     def predict(self, u: np.ndarray, block: int = 16_384) -> np.ndarray:
