@@ -340,6 +340,6 @@ def test_readme_ranking_table_names_the_command_the_run_count_and_the_date() -> 
     start = readme.index("| rank | success factor |")
     after = readme[start:start + 4000]
     assert "lcsim sensitivity configs/sensitivity/all_factors.toml --until-converged --max-runs 4608" in after
-    assert "4,608 runs" in after and "Measured 2026-12-02" in after
+    assert "4,608 runs" in after and "Measured 2026-12-03" in after
     config = load_study(REPO / "configs/sensitivity/all_factors.toml", "sensitivity")
     assert 2 * config.design["points"] * config.replicates == 4608  # two batches of the file's points

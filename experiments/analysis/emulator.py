@@ -13,8 +13,9 @@ x2, which its low Q^2 (< 0.85) shows, so trust emulator indices only above a Q^2
 * ``"gp"`` -- Gaussian process regression (Oakley & O'Hagan 2004) with scikit-learn's
   ``GaussianProcessRegressor``: an anisotropic Matern-5/2 kernel times a constant, hyperparameters by
   maximum marginal likelihood (L-BFGS-B on :mod:`experiments.analysis.gp_likelihood`, the same likelihood
-  and gradient as scikit-learn's without its (n, n, d) gradient tensor), and a nugget ``alpha_i = noise_i / sd(ybar)^2`` (the outputs are
-  standardised first, so the nugget is in standardised units).  With ``warping = "kumaraswamy"`` the GP
+  and gradient as scikit-learn's without its (n, n, d) gradient tensor), and a nugget
+  ``alpha_i = noise_i / sd(ybar)^2`` (the outputs are standardised first, so the nugget is in standardised
+  units).  With ``warping = "kumaraswamy"`` the GP
   is of Kumaraswamy-warped factors chosen by marginal likelihood (:mod:`experiments.analysis.input_warping`),
   for outcomes that change fast in one part of a factor's range.
 * ``"pce"`` -- sparse polynomial chaos (Blatman & Sudret 2011): orthonormal Legendre polynomials of the

@@ -58,7 +58,8 @@ from experiments.config.study import StudyConfig
 
 EMULATOR_COLUMNS = ("output", "surrogate", "noise", "hyperparameters", "warping", "cross_validation", "points",
                     "points_fitted", "replicates", "runs", "q2", "q2_noise_corrected", "q2_noise_corrected_se",
-                    "cv_coverage", "cv_mean_squared_error", "q2_threshold", "trusted", "fit_seconds", "q2_seconds", "indices_seconds", "variance_seconds")
+                    "cv_coverage", "cv_mean_squared_error", "q2_threshold", "trusted", "fit_seconds", "q2_seconds",
+                    "indices_seconds", "variance_seconds")
 
 _MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
 
