@@ -108,7 +108,8 @@ def q2_of(variant: str, x: np.ndarray, mean: np.ndarray, var: np.ndarray, count:
         pred = np.clip(pred, *bounds)
     measured = var / count
     se = q2_standard_error(mean, pred, measured, np.random.default_rng(3))
-    band = np.nan if variant == "sqrt scale" else predictive_calibration(mean, pred, sd**2 + alpha * scale**2)["cv_coverage"]
+    band = (np.nan if variant == "sqrt scale"  # the band is of sqrt(ybar), not of the mean
+            else predictive_calibration(mean, pred, sd**2 + alpha * scale**2)["cv_coverage"])
     return noise_corrected_q2(mean, pred, measured), se, seconds, band
 
 
@@ -126,8 +127,8 @@ def main() -> None:
     u_all = design[[f"u.{n}" for n in names]].to_numpy(float)
     values = replicate_values(runset.read_runs(columns=args.outputs), args.outputs, len(design), config)
     folds = "nested " if args.nested else ""
-    print(f"{args.runset}: noise-corrected {folds}5-fold Q^2 ± its standard error (fit seconds) [share of held-out "
-          "means in the 95% predictive band] per variant\n")
+    print(f"{args.runset}: noise-corrected {folds}5-fold Q^2 ± its standard error (fit seconds) "
+          "[share of held-out means in the 95% predictive band] per variant\n")
     print("| output | points | R | " + " | ".join(args.variants) + " |")
     print("|---|---:|---:|" + "---:|" * len(args.variants))
     for name in args.outputs:

@@ -16,7 +16,8 @@ numbers as ``GaussianProcessRegressor.log_marginal_likelihood(theta, eval_gradie
 tests/test_gp_likelihood.py).  At 27 factors a whole maximum-likelihood fit takes 0.24, 0.20 and 0.13 of
 scikit-learn's own search's time at 288, 576 and 1,152 points and reaches the same likelihood
 (benchmarks/bench_gp_likelihood.py, measured 3 December 2026 on the idle 2-core machine), which is what
-makes nested cross-validation and re-estimating refits affordable on the all-factors design.  Memory: a few (n, n) matrices.
+makes nested cross-validation and re-estimating refits affordable on the all-factors design.  Memory: a
+few (n, n) matrices.
 
 Reference: Rasmussen, C. E. & Williams, C. K. I. (2006). Gaussian Processes for Machine Learning. MIT
 Press, section 5.4.1.

@@ -330,9 +330,9 @@ def emulator_markdown(table: pd.DataFrame, design: dict[str, Any]) -> str:
     lines = [f"Surrogate `{design['surrogate']}` on a {design['design']} design; Q^2 is {design['folds']}-fold "
              "cross-validated against the held-out replicate means (noise-corrected: the known noise of those means "
              f"removed; ± its bootstrap standard error over the points). Indices are trusted at Q^2 "
-             f"(noise-corrected) >= {design['q2_threshold']:g}. Held-out calibration: the share of held-out means within "
-             "the emulator's own 95% predictive band (about 0.95 if its uncertainty is right; lower: overconfident) "
-             "and the mean squared standardised error (about 1).", "",
+             f"(noise-corrected) >= {design['q2_threshold']:g}. Held-out calibration: the share of held-out "
+             "means within the emulator's own 95% predictive band (about 0.95 if its uncertainty is right; "
+             "lower: overconfident) and the mean squared standardised error (about 1).", "",
              "| output | points fitted | Q^2 | Q^2 noise-corrected | trusted | in 95% band | mean e^2 | fit s | Q^2 s "
              "| indices s |",
              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
@@ -340,8 +340,8 @@ def emulator_markdown(table: pd.DataFrame, design: dict[str, Any]) -> str:
         corrected = f"{_fmt(row.q2_noise_corrected)} ± {_fmt(getattr(row, 'q2_noise_corrected_se', math.nan))}"
         lines.append(f"| `{row.output}` | {row.points_fitted} | {_fmt(row.q2)} | {corrected} | "
                      f"{'yes' if row.trusted else 'NO'} | {_fmt(getattr(row, 'cv_coverage', math.nan))} | "
-                     f"{_fmt(getattr(row, 'cv_mean_squared_error', math.nan), 2)} | {_fmt(row.fit_seconds, 1)} | {_fmt(row.q2_seconds, 1)} | "
-                     f"{_fmt(row.indices_seconds, 1)} |")
+                     f"{_fmt(getattr(row, 'cv_mean_squared_error', math.nan), 2)} | {_fmt(row.fit_seconds, 1)} | "
+                     f"{_fmt(row.q2_seconds, 1)} | {_fmt(row.indices_seconds, 1)} |")
     return "\n".join(lines) + "\n"
 
 
