@@ -10,7 +10,8 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern
 
 from experiments.analysis.emulator import GaussianProcessEmulator, cross_validated_q2, emulator_indices
-from experiments.analysis.input_warping import INERT_LENGTH_SCALE, choose_warps, kumaraswamy, matern52_log_likelihood
+from experiments.analysis.gp_likelihood import log_likelihood_of_distances
+from experiments.analysis.input_warping import INERT_LENGTH_SCALE, choose_warps, kumaraswamy
 
 RATE = 30.0  # f = 1 - exp(-RATE u1) + u2 / 2: u1's effect is over by u1 = 0.15
 
@@ -54,7 +55,7 @@ def test_the_direct_likelihood_is_scikit_learns() -> None:
     expected = GaussianProcessRegressor(ConstantKernel(amplitude) * Matern(length_scales, nu=2.5), alpha=alpha,
                                         optimizer=None).fit(x, z).log_marginal_likelihood_value_
     squared = sum(((x[:, j, None] - x[None, :, j]) / length_scales[j]) ** 2 for j in range(4))
-    assert matern52_log_likelihood(squared, z, amplitude, alpha) == pytest.approx(expected, rel=1e-10)
+    assert log_likelihood_of_distances(squared, z, amplitude, alpha) == pytest.approx(expected, rel=1e-10)
 
 
 def test_the_search_stretches_the_saturating_factor_and_leaves_inert_ones_alone() -> None:

@@ -184,19 +184,19 @@ class GaussianProcessEmulator:
     def predict(self, u: np.ndarray, block: int = 16_384) -> np.ndarray:
         """Emulator mean at ``u`` (output units); in blocks of rows, so that the cross-kernel matrix
         (rows x design points) stays small for Monte Carlo samples of hundreds of thousands of rows."""
-        u = np.asarray(u, float)
-        if self.warps is not None:
-            u = kumaraswamy(u, self.warps)
-        parts = [self.model.predict(u[i:i + block]) for i in range(0, len(u), block)] or [np.empty(0)]
+        x = self._inputs(u)
+        parts = [self.model.predict(x[i:i + block]) for i in range(0, len(x), block)] or [np.empty(0)]
         return self.offset + self.scale * np.concatenate(parts)
 
     def predict_sd(self, u: np.ndarray) -> np.ndarray:
         """Posterior standard deviation of the emulator's mean function at ``u`` (output units): the GP's
         uncertainty about the expected outcome there, without the replicate noise."""
+        return self.scale * self.model.predict(self._inputs(u), return_std=True)[1]
+
+    def _inputs(self, u: np.ndarray) -> np.ndarray:
+        """The GP's coordinates of unit-cube points: warped if the fit chose warps."""
         u = np.asarray(u, float)
-        if self.warps is not None:
-            u = kumaraswamy(u, self.warps)
-        return self.scale * self.model.predict(u, return_std=True)[1]
+        return u if self.warps is None else kumaraswamy(u, self.warps)
 
     def refit(self, u: np.ndarray, mean: np.ndarray, noise: np.ndarray, weights: np.ndarray,
               rng: np.random.Generator, hyperparameters: str = "fixed", iterations: int = 0) -> GaussianProcessEmulator:

@@ -13,11 +13,11 @@ eq. 5.9) the gradient is ``0.5 sum_ik W_ik dK_ik / dtheta``.  For the constant t
 
 so the ``d`` derivatives cost one (n, n) x (n, d) product instead of a (n, n, d) tensor -- the same
 numbers as ``GaussianProcessRegressor.log_marginal_likelihood(theta, eval_gradient=True)`` (checked in
-tests/test_gp_likelihood.py).  At 27 factors a whole maximum-likelihood fit takes 0.24, 0.20 and 0.13 of
-scikit-learn's own search's time at 288, 576 and 1,152 points and reaches the same likelihood
-(benchmarks/bench_gp_likelihood.py, measured 3 December 2026 on the idle 2-core machine), which is what
-makes nested cross-validation and re-estimating refits affordable on the all-factors design.  Memory: a
-few (n, n) matrices.
+tests/test_gp_likelihood.py).  At 27 factors a whole maximum-likelihood fit takes 0.24-0.32, 0.20-0.21
+and 0.12-0.13 of scikit-learn's own search's time at 288, 576 and 1,152 points (three runs) and reaches
+the same likelihood (benchmarks/bench_gp_likelihood.py, measured 3 December 2026 on the idle 2-core
+machine), which is what makes nested cross-validation and re-estimating refits affordable on the
+all-factors design.  Memory: a few (n, n) matrices.
 
 Reference: Rasmussen, C. E. & Williams, C. K. I. (2006). Gaussian Processes for Machine Learning. MIT
 Press, section 5.4.1.
@@ -33,6 +33,34 @@ from scipy import linalg, optimize
 from scipy.spatial.distance import cdist
 
 
+def _matern52(r: np.ndarray, amplitude: float) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel at ``r = sqrt(5) |(x - x') / l|``, and ``exp(-r)`` (which the gradient needs too)."""
+    decay = np.exp(-r)
+    return amplitude * (1 + r + r * r / 3) * decay, decay
+
+
+def _whitened(kernel: np.ndarray, alpha: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Cholesky factor ``L`` of ``kernel + diag(alpha)``, ``L^-1 y`` and the log likelihood; None where the
+    matrix is not positive definite."""
+    matrix = kernel.copy()
+    matrix[np.diag_indices_from(matrix)] += alpha
+    try:
+        factor = linalg.cholesky(matrix, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    weights = linalg.solve_triangular(factor, y, lower=True, check_finite=False)
+    value = -0.5 * weights @ weights - np.log(np.diag(factor)).sum() - 0.5 * len(y) * np.log(2 * np.pi)
+    return factor, weights, float(value)
+
+
+def log_likelihood_of_distances(squared: np.ndarray, y: np.ndarray, amplitude: float, alpha: np.ndarray) -> float:
+    """Log marginal likelihood of ``y`` under ``amplitude * Matern-5/2`` of the scaled squared distances
+    ``squared`` (n, n) plus the nugget ``alpha`` (n,); ``-inf`` if not positive definite.  No gradient: for
+    searches that change the distances one factor at a time (the input warps)."""
+    found = _whitened(_matern52(np.sqrt(5.0 * squared), amplitude)[0], alpha, y)
+    return -np.inf if found is None else found[2]
+
+
 def matern52_log_likelihood(theta: np.ndarray, x: np.ndarray, y: np.ndarray,
                             alpha: np.ndarray) -> tuple[float, np.ndarray]:
     """Log marginal likelihood of ``y`` (n,) at inputs ``x`` (n, d) with nugget ``alpha`` (n,) and its
@@ -41,22 +69,18 @@ def matern52_log_likelihood(theta: np.ndarray, x: np.ndarray, y: np.ndarray,
     theta = np.asarray(theta, float)
     amplitude, scaled = np.exp(theta[0]), x / np.exp(theta[1:])
     r = np.sqrt(5.0) * cdist(scaled, scaled)
-    decay = np.exp(-r)
-    kernel = amplitude * (1 + r + r * r / 3) * decay
-    matrix = kernel.copy()
-    matrix[np.diag_indices_from(matrix)] += alpha
-    try:
-        factor = linalg.cholesky(matrix, lower=True, check_finite=False)
-    except linalg.LinAlgError:
+    kernel, decay = _matern52(r, amplitude)
+    found = _whitened(kernel, alpha, y)
+    if found is None:
         return -np.inf, np.zeros_like(theta)
-    a = linalg.cho_solve((factor, True), y, check_finite=False)
-    log_likelihood = -0.5 * y @ a - np.log(np.diag(factor)).sum() - 0.5 * len(y) * np.log(2 * np.pi)
+    factor, weights, log_likelihood = found
+    a = linalg.solve_triangular(factor, weights, lower=True, trans="T", check_finite=False)  # K^-1 y
     inverse = linalg.lapack.dpotri(factor, lower=1)[0]  # lower triangle of K^-1 from the Cholesky factor
     inverse = np.tril(inverse) + np.tril(inverse, -1).T
     w = np.outer(a, a) - inverse
     m = w * (amplitude * (5.0 / 3.0) * (1 + r) * decay)
     lengths = (scaled**2 * m.sum(axis=1)[:, None]).sum(axis=0) - (scaled * (m @ scaled)).sum(axis=0)
-    return float(log_likelihood), np.concatenate([[0.5 * np.sum(w * kernel)], lengths])
+    return log_likelihood, np.concatenate([[0.5 * np.sum(w * kernel)], lengths])
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ likelihood with its kernel hyperparameters held at an unwarped fit's values (one
 factors, most relevant first; a factor keeps a shape only if it raises the likelihood), and the
 hyperparameters are then re-estimated on the warped inputs.  Factors whose length scale exceeds
 :data:`INERT_LENGTH_SCALE` are not searched: across the unit interval they change the kernel by less than
-0.3%, so their likelihood is flat in the warp.  The likelihood here is computed directly (Matern-5/2 of
-the scaled distances, Cholesky), updating one factor's share of the squared distances at a time, and is
-checked against scikit-learn's ``log_marginal_likelihood`` (tests/test_input_warping.py).
+0.3%, so their likelihood is flat in the warp.  The likelihood is computed from the scaled squared distances
+(:func:`experiments.analysis.gp_likelihood.log_likelihood_of_distances`), updating one factor's share of
+them at a time, and is checked against scikit-learn's ``log_marginal_likelihood``
+(tests/test_input_warping.py).
 
 Like the hyperparameters, the warps are estimated on all design points and kept in the cross-validation
 folds (unless ``cross_validation = "nested"``), which makes that Q^2 optimistic:
@@ -33,7 +34,8 @@ optimization of non-stationary functions. Proc. 31st ICML, PMLR 32(2), 1674-1682
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
+
+from experiments.analysis.gp_likelihood import log_likelihood_of_distances
 
 #: The shapes a and b searched for every factor (dimensionless); a < 1 or b > 1 stretches the low end of
 #: the range, a > 1 or b < 1 the high end.
@@ -58,20 +60,6 @@ def _squared_distances(column: np.ndarray, length_scale: float) -> np.ndarray:
     return (scaled[:, None] - scaled[None, :]) ** 2
 
 
-def matern52_log_likelihood(squared: np.ndarray, z: np.ndarray, amplitude: float, alpha: np.ndarray) -> float:
-    """Log marginal likelihood of standardised outcomes ``z`` under ``amplitude * Matern-5/2`` of the scaled
-    squared distances ``squared`` (n, n) plus the nugget ``alpha`` (n,); ``-inf`` if not positive definite."""
-    r = np.sqrt(5.0 * squared)
-    kernel = amplitude * (1.0 + r + r**2 / 3.0) * np.exp(-r)
-    kernel[np.diag_indices_from(kernel)] += alpha
-    try:
-        factor = linalg.cholesky(kernel, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        return -np.inf
-    weights = linalg.solve_triangular(factor, z, lower=True, check_finite=False)
-    return float(-0.5 * weights @ weights - np.log(np.diag(factor)).sum() - 0.5 * len(z) * np.log(2 * np.pi))
-
-
 def choose_warps(u: np.ndarray, z: np.ndarray, alpha: np.ndarray, amplitude: float,
                  length_scales: np.ndarray) -> np.ndarray:
     """Kumaraswamy shapes (d, 2) for design ``u`` (n, d), standardised outcomes ``z`` and nugget ``alpha``, at
@@ -82,7 +70,7 @@ def choose_warps(u: np.ndarray, z: np.ndarray, alpha: np.ndarray, amplitude: flo
     length_scales = np.broadcast_to(np.asarray(length_scales, float), (d,))
     parts = [_squared_distances(u[:, j], length_scales[j]) for j in range(d)]
     total = np.sum(parts, axis=0)
-    best = matern52_log_likelihood(total, z, amplitude, alpha)
+    best = log_likelihood_of_distances(total, z, amplitude, alpha)
     grid = [(a, b) for a in SHAPES for b in SHAPES if (a, b) != (1.0, 1.0)]
     for j in np.argsort(length_scales):
         if length_scales[j] > INERT_LENGTH_SCALE:
@@ -90,11 +78,11 @@ def choose_warps(u: np.ndarray, z: np.ndarray, alpha: np.ndarray, amplitude: flo
         others = total - parts[j]
         for a, b in grid:
             part = _squared_distances(kumaraswamy(u[:, [j]], [[a, b]])[:, 0], length_scales[j])
-            value = matern52_log_likelihood(others + part, z, amplitude, alpha)
+            value = log_likelihood_of_distances(others + part, z, amplitude, alpha)
             if value > best:
                 best, shapes[j], parts[j] = value, (a, b), part
         total = others + parts[j]
     return shapes
 
 
-__all__ = ["INERT_LENGTH_SCALE", "SHAPES", "choose_warps", "kumaraswamy", "matern52_log_likelihood"]
+__all__ = ["INERT_LENGTH_SCALE", "SHAPES", "choose_warps", "kumaraswamy"]
